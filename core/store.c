@@ -1,0 +1,735 @@
+/*
+ * store.c - exactly-once batched writer (see store.h)
+ *
+ * Inputs: events already bounded and sanitised by event.c; still, every
+ * string is escaped for COPY text format and every statement takes
+ * parameters.  Single-threaded; one connection per store.
+ *
+ * One flush is:
+ *	tlsflow_ensure_day(d) for each new day	(own transaction)
+ *	BEGIN
+ *	COPY sessions FROM STDIN		(the batch)
+ *	INSERT INTO daily ... ON CONFLICT	(the batch, aggregated here)
+ *	INSERT INTO checkpoints ... ON CONFLICT	(each source's position)
+ *	COMMIT
+ * The rollup rows are aggregated and sorted in C, so one statement never
+ * touches a key twice and concurrent writers lock keys in the same order.
+ */
+#include "core/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/scan.h"
+#include "common/xmalloc.h"
+#include "core/config.h"
+#include "core/db.h"
+
+#define STORE_DAYS_MAX 64	     /* partition days remembered */
+#define STORE_COPY_CHUNK (64 * 1024) /* bytes per PQputCopyData */
+#define STORE_ARRAY_MAX (256u << 20) /* bytes of one array parameter */
+
+struct store {
+	char *conninfo;
+	PGconn *db;
+	struct tls_event *ev;
+	size_t nev, maxev;
+	struct store_ckpt ck[STORE_CKPT_MAX];
+	size_t nck;
+	int32_t days[STORE_DAYS_MAX]; /* partitions known to exist */
+	size_t ndays;
+	bool uncertain; /* COMMIT sent, answer lost */
+	bool down;	/* failure logged, not yet recovered */
+	time_t down_since;
+	double backoff; /* seconds */
+	struct timespec next_try, last_flush;
+	struct store_stats st;
+	size_t *idx; /* rollup sort order */
+};
+
+static double
+mono_now(struct timespec *ts)
+{
+	(void)clock_gettime(CLOCK_MONOTONIC, ts);
+	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
+}
+
+static double
+ts_sec(const struct timespec *ts)
+{
+	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
+}
+
+struct store *
+store_open(const char *conninfo, size_t batch_max)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+
+	st->conninfo = xstrdup(conninfo);
+	st->maxev = batch_max ? batch_max : 1;
+	st->ev = xreallocarray(NULL, st->maxev, sizeof(*st->ev));
+	st->idx = xreallocarray(NULL, st->maxev, sizeof(*st->idx));
+	(void)mono_now(&st->last_flush);
+	return st;
+}
+
+void
+store_free(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->nev > 0)
+		log_warnx("store: %zu events not flushed", st->nev);
+	PQfinish(st->db);
+	free(st->conninfo);
+	free(st->ev);
+	free(st->idx);
+	free(st);
+}
+
+int
+store_add(struct store *st, const struct tls_event *ev)
+{
+	if (st->nev == st->maxev)
+		return -1;
+	st->ev[st->nev++] = *ev;
+	return 0;
+}
+
+void
+store_set_ckpt(struct store *st, const struct store_ckpt *ck)
+{
+	size_t i;
+
+	for (i = 0; i < st->nck; i++)
+		if (strcmp(st->ck[i].kind, ck->kind) == 0 &&
+		    strcmp(st->ck[i].name, ck->name) == 0) {
+			st->ck[i] = *ck;
+			return;
+		}
+	if (st->nck == STORE_CKPT_MAX)
+		panic("store: more than %d sources in one batch",
+		    STORE_CKPT_MAX);
+	st->ck[st->nck++] = *ck;
+}
+
+bool
+store_full(const struct store *st)
+{
+	return st->nev == st->maxev;
+}
+
+size_t
+store_pending(const struct store *st)
+{
+	return st->nev;
+}
+
+bool
+store_due(const struct store *st)
+{
+	struct timespec now;
+
+	if (st->nev == 0 && st->nck == 0)
+		return false;
+	if (store_full(st))
+		return true;
+	return (mono_now(&now) - ts_sec(&st->last_flush)) * 1000.0 >=
+	    (double)cf_flush_interval;
+}
+
+void
+store_stats(const struct store *st, struct store_stats *out)
+{
+	*out = st->st;
+	out->connected = st->db != NULL && PQstatus(st->db) == CONNECTION_OK;
+}
+
+static int
+ensure_conn(struct store *st)
+{
+	if (st->db != NULL && PQstatus(st->db) == CONNECTION_OK)
+		return 0;
+	PQfinish(st->db);
+	st->ndays = 0; /* a new server may lack partitions */
+	st->db = db_connect(st->conninfo, st->down);
+	return st->db == NULL ? -1 : 0;
+}
+
+/* Load one checkpoint on an open connection. */
+static int
+load_ckpt(PGconn *db, const char *kind, const char *name,
+    struct store_ckpt *ck)
+{
+	const char *params[3] = {kind, config_hostname(), name};
+	PGresult *res;
+	int rc = -1;
+
+	if (!db_exec(db, "load checkpoint", &res, PGRES_TUPLES_OK,
+		"SELECT inode, off, first_hash, cursor FROM checkpoints"
+		" WHERE kind = $1 AND host = $2 AND name = $3",
+		3, params))
+		goto out;
+	memset(ck, 0, sizeof(*ck));
+	(void)snprintf(ck->kind, sizeof(ck->kind), "%s", kind);
+	(void)snprintf(ck->name, sizeof(ck->name), "%s", name);
+	if (PQntuples(res) == 0) {
+		rc = 0;
+		goto out;
+	}
+	ck->inode = -1;
+	if (!PQgetisnull(res, 0, 0) &&
+	    scan_i64_str(PQgetvalue(res, 0, 0), &ck->inode) == -1)
+		ck->inode = -1;
+	if (PQgetisnull(res, 0, 1) ||
+	    scan_i64_str(PQgetvalue(res, 0, 1), &ck->offset) == -1)
+		ck->offset = 0;
+	(void)snprintf(ck->first_hash, sizeof(ck->first_hash), "%s",
+	    PQgetvalue(res, 0, 2));
+	(void)snprintf(ck->cursor, sizeof(ck->cursor), "%s",
+	    PQgetvalue(res, 0, 3));
+	rc = 1;
+out:
+	PQclear(res);
+	return rc;
+}
+
+int
+store_load_ckpt(struct store *st, const char *kind, const char *name,
+    struct store_ckpt *ck)
+{
+	if (ensure_conn(st) == -1)
+		return -1;
+	return load_ckpt(st->db, kind, name, ck);
+}
+
+static bool
+ckpt_equal(const struct store_ckpt *a, const struct store_ckpt *b)
+{
+	return a->inode == b->inode && a->offset == b->offset &&
+	    strcmp(a->first_hash, b->first_hash) == 0 &&
+	    strcmp(a->cursor, b->cursor) == 0;
+}
+
+/*
+ * After a COMMIT whose answer was lost: the batch was committed exactly
+ * when every checkpoint in it reads back as written.  Returns 1 committed,
+ * 0 not committed, -1 cannot tell yet.
+ */
+static int
+reconcile(struct store *st)
+{
+	struct store_ckpt got;
+	size_t i;
+	int r;
+
+	if (st->nck == 0) {
+		/* Nothing to read back: retrying may repeat the batch. */
+		log_warnx("store: commit outcome unknown and the batch has "
+			  "no checkpoint; writing it again");
+		return 0;
+	}
+	for (i = 0; i < st->nck; i++) {
+		r = load_ckpt(st->db, st->ck[i].kind, st->ck[i].name, &got);
+		if (r == -1)
+			return -1;
+		if (r == 0 || !ckpt_equal(&got, &st->ck[i]))
+			return 0;
+	}
+	return 1;
+}
+
+static int32_t
+ev_day(const struct tls_event *ev)
+{
+	int64_t s = ev->ts_us / 1000000;
+
+	if (ev->ts_us < 0 && ev->ts_us % 1000000 != 0)
+		s--;
+	return (int32_t)(s >= 0 ? s / 86400 : (s - 86399) / 86400);
+}
+
+static void
+day_text(int32_t day, char out[16])
+{
+	time_t t = (time_t)day * 86400;
+	struct tm tm;
+
+	(void)gmtime_r(&t, &tm);
+	(void)strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+static int
+ensure_days(struct store *st)
+{
+	char dtext[16];
+	const char *params[1] = {dtext};
+	size_t i, j;
+	int32_t d;
+
+	for (i = 0; i < st->nev; i++) {
+		d = ev_day(&st->ev[i]);
+		for (j = 0; j < st->ndays; j++)
+			if (st->days[j] == d)
+				break;
+		if (j < st->ndays)
+			continue;
+		day_text(d, dtext);
+		if (!db_exec(st->db, "create partition", NULL,
+			PGRES_TUPLES_OK, "SELECT tlsflow_ensure_day($1)", 1,
+			params))
+			return -1;
+		if (st->ndays == STORE_DAYS_MAX)
+			st->ndays = 0; /* forget; re-checking is cheap */
+		st->days[st->ndays++] = d;
+	}
+	return 0;
+}
+
+/* COPY text format: backslash, tab, newline and CR escaped. */
+static int
+copy_str(struct buf *b, const char *s)
+{
+	const char *p;
+
+	if (*s == '\0')
+		return buf_add(b, "\\N", 2);
+	for (p = s; *p != '\0'; p++) {
+		int rc;
+
+		switch (*p) {
+		case '\\':
+			rc = buf_add(b, "\\\\", 2);
+			break;
+		case '\t':
+			rc = buf_add(b, "\\t", 2);
+			break;
+		case '\n':
+			rc = buf_add(b, "\\n", 2);
+			break;
+		case '\r':
+			rc = buf_add(b, "\\r", 2);
+			break;
+		default:
+			rc = buf_addc(b, *p);
+		}
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+copy_name(struct buf *b, const char *s)
+{
+	return copy_str(b, s ? s : "");
+}
+
+static int
+copy_uint(struct buf *b, unsigned v, bool zero_is_null)
+{
+	if (v == 0 && zero_is_null)
+		return buf_add(b, "\\N", 2);
+	return buf_printf(b, "%u", v);
+}
+
+/* queue ids "a b c" as the array literal {"a","b","c"}. */
+static int
+copy_qids(struct buf *b, const char *s)
+{
+	const char *p = s, *end = s + strlen(s);
+	struct span sp;
+	bool first = true;
+
+	if (buf_addc(b, '{') == -1)
+		return -1;
+	while (p < end) {
+		if (scan_word(&p, end, EV_QIDS_MAX, &sp) == 0) {
+			if ((!first && buf_addc(b, ',') == -1) ||
+			    buf_addc(b, '"') == -1)
+				return -1;
+			/* Ids are printable and have no space; quote anyway. */
+			for (size_t i = 0; i < sp.len; i++) {
+				char c = sp.p[i];
+
+				if ((c == '"' || c == '\\') &&
+				    buf_add(b, "\\\\", 2) == -1)
+					return -1;
+				if (buf_addc(b, c) == -1)
+					return -1;
+			}
+			if (buf_addc(b, '"') == -1)
+				return -1;
+			first = false;
+		}
+		(void)scan_spaces(&p, end);
+	}
+	return buf_addc(b, '}');
+}
+
+static int
+copy_row(struct buf *b, const struct tls_event *ev)
+{
+	char ts[80];
+	time_t secs = (time_t)(ev->ts_us / 1000000);
+	int64_t frac = ev->ts_us % 1000000;
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	(void)gmtime_r(&secs, &tm);
+	(void)snprintf(ts, sizeof(ts), "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)frac);
+	if (buf_addstr(b, ts) == -1 || buf_addc(b, '\t') == -1 ||
+	    copy_name(b, ev_source_name(ev->source)) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_str(b, ev->host) == -1 ||
+	    buf_addc(b, '\t') == -1 ||
+	    copy_name(b, ev_dir_name(ev->dir)) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_str(b, ev->domain) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_str(b, ev->peer_host) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_str(b, ev->peer_ip) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_uint(b, ev->peer_port, true) ||
+	    buf_addc(b, '\t') == -1 || copy_str(b, ev->peer_helo) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_str(b, ev->local_ip) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_uint(b, ev->local_port, true) ||
+	    buf_addc(b, '\t') == -1 ||
+	    copy_name(b, ev_tls_name(ev->tls)) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_str(b, ev->tls_version) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_str(b, ev->cipher) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_uint(b, ev->cipher_bits, true) ||
+	    buf_addc(b, '\t') == -1 ||
+	    copy_name(b, ev_trust_name(ev->trust)) == -1 ||
+	    buf_addc(b, '\t') == -1 ||
+	    copy_name(b, ev_result_name(ev->result)) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_str(b, ev->reason) == -1 ||
+	    buf_addc(b, '\t') == -1 ||
+	    copy_name(b, ev_policy_name(ev->policy)) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_uint(b, ev->messages, false) ||
+	    buf_addc(b, '\t') == -1 ||
+	    copy_name(b, ev_status_name(ev->status)) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_qids(b, ev->queue_ids) == -1 ||
+	    buf_addc(b, '\t') == -1 || copy_str(b, ev->origin) == -1 ||
+	    buf_addc(b, '\n') == -1)
+		return -1;
+	return 0;
+}
+
+static int
+copy_batch(struct store *st)
+{
+	struct buf b;
+	PGresult *res;
+	size_t i;
+	int rc = -1;
+
+	buf_init(&b, STORE_COPY_CHUNK * 2);
+	res = PQexec(st->db,
+	    "COPY sessions (ts, source, host, direction, domain, peer_host,"
+	    " peer_ip, peer_port, peer_helo, local_ip, local_port, tls,"
+	    " tls_version, cipher, cipher_bits, trust, result, reason,"
+	    " policy, messages, status, queue_ids, origin) FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		log_warnx("store: copy: %s", PQerrorMessage(st->db));
+		PQclear(res);
+		goto out;
+	}
+	PQclear(res);
+	for (i = 0; i < st->nev; i++) {
+		if (copy_row(&b, &st->ev[i]) == -1)
+			panic("store: copy row larger than %d bytes",
+			    STORE_COPY_CHUNK);
+		if (b.len >= STORE_COPY_CHUNK || i + 1 == st->nev) {
+			if (PQputCopyData(st->db, b.p, (int)b.len) != 1)
+				break;
+			buf_reset(&b);
+		}
+	}
+	if (PQputCopyEnd(st->db, i == st->nev ? NULL : "aborted") != 1) {
+		log_warnx("store: copy: %s", PQerrorMessage(st->db));
+		goto out;
+	}
+	while ((res = PQgetResult(st->db)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			log_warnx("store: copy: %s", PQerrorMessage(st->db));
+			PQclear(res);
+			while ((res = PQgetResult(st->db)) != NULL)
+				PQclear(res);
+			goto out;
+		}
+		PQclear(res);
+	}
+	rc = i == st->nev ? 0 : -1;
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* Sort key of the rollup: (day, direction, domain, tls, result, trust). */
+static int
+rollup_cmp(const void *a, const void *b, void *arg)
+{
+	const struct tls_event *ev = arg;
+	const struct tls_event *x = &ev[*(const size_t *)a];
+	const struct tls_event *y = &ev[*(const size_t *)b];
+	int32_t dx = ev_day(x), dy = ev_day(y);
+	int c;
+
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	if ((c = strcmp(x->domain, y->domain)) != 0)
+		return c;
+	if (x->tls != y->tls)
+		return x->tls < y->tls ? -1 : 1;
+	if (x->result != y->result)
+		return x->result < y->result ? -1 : 1;
+	if (x->trust != y->trust)
+		return x->trust < y->trust ? -1 : 1;
+	return 0;
+}
+
+/* Append one element to a PostgreSQL array literal, quoted. */
+static int
+arr_add(struct buf *b, const char *s)
+{
+	/* The buffer starts as "{"; later elements need a comma. */
+	if ((b->len > 1 && buf_addc(b, ',') == -1) || buf_addc(b, '"') == -1)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if ((*s == '"' || *s == '\\') && buf_addc(b, '\\') == -1)
+			return -1;
+		if (buf_addc(b, *s) == -1)
+			return -1;
+	}
+	return buf_addc(b, '"');
+}
+
+enum { RA_DAY, RA_DIR, RA_DOMAIN, RA_TLS, RA_RESULT, RA_TRUST, RA_SESS,
+	RA_MSGS, RA_N };
+
+static const char *
+nz(const char *s)
+{
+	return s ? s : "";
+}
+
+static int
+rollup(struct store *st)
+{
+	struct buf a[RA_N];
+	const char *params[RA_N];
+	char day[16], num[24];
+	uint64_t sess = 0, msgs = 0;
+	size_t i, k;
+	int rc = -1;
+
+	for (i = 0; i < st->nev; i++)
+		st->idx[i] = i;
+	qsort_r(st->idx, st->nev, sizeof(*st->idx), rollup_cmp, st->ev);
+	for (k = 0; k < RA_N; k++) {
+		buf_init(&a[k], STORE_ARRAY_MAX);
+		if (buf_addc(&a[k], '{') == -1)
+			goto out;
+	}
+	for (i = 0; i < st->nev; i++) {
+		const struct tls_event *ev = &st->ev[st->idx[i]];
+
+		sess++;
+		msgs += ev->messages;
+		if (i + 1 < st->nev &&
+		    rollup_cmp(&st->idx[i], &st->idx[i + 1], st->ev) == 0)
+			continue;
+		day_text(ev_day(ev), day);
+		if (arr_add(&a[RA_DAY], day) == -1 ||
+		    arr_add(&a[RA_DIR], nz(ev_dir_name(ev->dir))) == -1 ||
+		    arr_add(&a[RA_DOMAIN], ev->domain) == -1 ||
+		    arr_add(&a[RA_TLS], nz(ev_tls_name(ev->tls))) == -1 ||
+		    arr_add(&a[RA_RESULT], nz(ev_result_name(ev->result))) ==
+			-1 ||
+		    arr_add(&a[RA_TRUST], nz(ev_trust_name(ev->trust))) == -1)
+			goto out;
+		(void)snprintf(num, sizeof(num), "%llu",
+		    (unsigned long long)sess);
+		if (arr_add(&a[RA_SESS], num) == -1)
+			goto out;
+		(void)snprintf(num, sizeof(num), "%llu",
+		    (unsigned long long)msgs);
+		if (arr_add(&a[RA_MSGS], num) == -1)
+			goto out;
+		sess = msgs = 0;
+	}
+	for (k = 0; k < RA_N; k++) {
+		if (buf_addc(&a[k], '}') == -1)
+			goto out;
+		params[k] = a[k].p;
+	}
+	if (!db_exec(st->db, "rollup", NULL, PGRES_COMMAND_OK,
+		"INSERT INTO daily AS d (day, direction, domain, tls, result,"
+		" trust, sessions, messages)"
+		" SELECT * FROM unnest($1::date[], $2::text[], $3::text[],"
+		" $4::text[], $5::text[], $6::text[], $7::bigint[],"
+		" $8::bigint[])"
+		" ON CONFLICT (day, direction, domain, tls, result, trust)"
+		" DO UPDATE SET sessions = d.sessions + EXCLUDED.sessions,"
+		" messages = d.messages + EXCLUDED.messages",
+		RA_N, params))
+		goto out;
+	rc = 0;
+out:
+	for (k = 0; k < RA_N; k++)
+		buf_free(&a[k]);
+	return rc;
+}
+
+static int
+save_ckpts(struct store *st)
+{
+	char inode[24], off[24];
+	const char *params[7];
+	size_t i;
+
+	for (i = 0; i < st->nck; i++) {
+		const struct store_ckpt *ck = &st->ck[i];
+
+		(void)snprintf(inode, sizeof(inode), "%lld",
+		    (long long)ck->inode);
+		(void)snprintf(off, sizeof(off), "%lld",
+		    (long long)ck->offset);
+		params[0] = ck->kind;
+		params[1] = config_hostname();
+		params[2] = ck->name;
+		params[3] = ck->inode >= 0 ? inode : NULL;
+		params[4] = off;
+		params[5] = ck->first_hash;
+		params[6] = ck->cursor;
+		if (!db_exec(st->db, "save checkpoint", NULL,
+			PGRES_COMMAND_OK,
+			"INSERT INTO checkpoints (kind, host, name, inode, off,"
+			" first_hash, cursor, updated)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, now())"
+			" ON CONFLICT (kind, host, name) DO UPDATE SET"
+			" inode = EXCLUDED.inode, off = EXCLUDED.off,"
+			" first_hash = EXCLUDED.first_hash,"
+			" cursor = EXCLUDED.cursor, updated = now()",
+			7, params))
+			return -1;
+	}
+	return 0;
+}
+
+static void
+batch_done(struct store *st)
+{
+	st->st.events += st->nev;
+	st->st.batches++;
+	st->nev = 0;
+	st->nck = 0;
+	st->uncertain = false;
+	if (st->down) {
+		log_info("store: database is back after %lld s; writing "
+			 "again",
+		    (long long)(time(NULL) - st->down_since));
+		st->down = false;
+	}
+	st->backoff = 0;
+	(void)mono_now(&st->last_flush);
+}
+
+static void
+batch_failed(struct store *st, const char *why)
+{
+	struct timespec now;
+
+	st->st.failures++;
+	if (!st->down) {
+		log_warnx("store: %s; keeping %zu events and retrying with "
+			  "back-off",
+		    why, st->nev);
+		st->down = true;
+		st->down_since = time(NULL);
+	}
+	if (st->db != NULL && PQstatus(st->db) != CONNECTION_OK) {
+		PQfinish(st->db);
+		st->db = NULL;
+	}
+	st->backoff = st->backoff == 0 ? 0.1 : st->backoff * 2;
+	if (st->backoff > (double)cf_retry_max)
+		st->backoff = (double)cf_retry_max;
+	(void)mono_now(&now);
+	st->next_try.tv_sec = now.tv_sec + (time_t)st->backoff;
+	st->next_try.tv_nsec = now.tv_nsec +
+	    (long)((st->backoff - (double)(time_t)st->backoff) * 1e9);
+	if (st->next_try.tv_nsec >= 1000000000L) {
+		st->next_try.tv_sec++;
+		st->next_try.tv_nsec -= 1000000000L;
+	}
+}
+
+int
+store_flush(struct store *st)
+{
+	struct timespec now;
+	PGresult *res;
+	int r;
+
+	if (st->nev == 0 && st->nck == 0) {
+		(void)mono_now(&st->last_flush);
+		return 0;
+	}
+	if (st->backoff > 0 && mono_now(&now) < ts_sec(&st->next_try))
+		return -1;
+	if (ensure_conn(st) == -1) {
+		batch_failed(st, "database unavailable");
+		return -1;
+	}
+	if (st->uncertain) {
+		if ((r = reconcile(st)) == -1) {
+			batch_failed(st, "cannot read checkpoints back");
+			return -1;
+		}
+		if (r == 1) {
+			log_info("store: the interrupted commit of %zu events "
+				 "had succeeded",
+			    st->nev);
+			batch_done(st);
+			return 0;
+		}
+		st->uncertain = false;
+	}
+	if (ensure_days(st) == -1)
+		goto fail;
+	if (!db_exec(st->db, "begin", NULL, PGRES_COMMAND_OK, "BEGIN", 0,
+		NULL))
+		goto fail;
+	if ((st->nev > 0 && (copy_batch(st) == -1 || rollup(st) == -1)) ||
+	    save_ckpts(st) == -1) {
+		PQclear(PQexec(st->db, "ROLLBACK"));
+		goto fail;
+	}
+	res = PQexec(st->db, "COMMIT");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		/* Lost connection while committing: outcome unknown. */
+		if (PQstatus(st->db) != CONNECTION_OK)
+			st->uncertain = true;
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+	batch_done(st);
+	return 0;
+fail:
+	batch_failed(st, st->db && PQstatus(st->db) == CONNECTION_OK ?
+		"write failed" : "database connection lost");
+	return -1;
+}

@@ -1,0 +1,553 @@
+#!/bin/bash
+# postfix-lab.sh - run a real-Postfix TLS lab on loopback and keep its log.
+#
+# Usage (as root): tests/lab/postfix-lab.sh DIR [--pcap]
+#
+# Builds everything inside DIR (which must not exist or be empty):
+#   DIR/ca/             test CA and server certificates (openssl)
+#   DIR/postfix/NAME/   one Postfix instance each: "out" (our MTA) and the
+#                       receivers valid, selfsigned, expired, mismatch, notls
+#   DIR/out/mail.log    the log of "out", written by its postlogd
+#   DIR/expected.tsv    what each scenario must look like, from the table below
+#   DIR/lab.pcap        with --pcap: all lab SMTP traffic on lo
+#
+# The log is the input of golden tests for the Postfix parser, and
+# expected.tsv is what the parser must make of it.  expected.tsv is written
+# from the scenario table alone, never from the log, so that a wrong
+# parser cannot agree with a wrong lab.  The script checks only that every
+# planned delivery attempt happened with the planned status; it exits 0 only
+# then.  All instances are stopped on any exit.
+#
+# Network: everything listens on and talks to 127.0.0.0/8 only.  Peer name
+# lookups are off so that no DNS query leaves the host.
+
+set -euo pipefail
+
+usage() {
+	echo "usage: $0 DIR [--pcap]" >&2
+	exit 2
+}
+
+[ $# -ge 1 ] && [ $# -le 2 ] || usage
+DIR=$1
+PCAP=no
+if [ $# -eq 2 ]; then
+	[ "$2" = "--pcap" ] || usage
+	PCAP=yes
+fi
+
+die() {
+	echo "postfix-lab: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (Postfix instances, tcpdump)"
+for cmd in postfix postconf postsuper sendmail swaks openssl ss runuser; do
+	command -v "$cmd" >/dev/null || die "missing command: $cmd"
+done
+[ "$PCAP" = no ] || command -v tcpdump >/dev/null || die "missing tcpdump"
+# Without Net::SSLeay swaks silently cannot do --tls.
+swaks --support 2>&1 | grep -q '^=== TLS supported' ||
+    die "swaks has no TLS support (install libnet-ssleay-perl)"
+
+# ---------------------------------------------------------------------------
+# The scenario table: the only place that says what the lab does.
+#
+# Fields (| separated):
+#   domain     recipient domain (outbound) or sender domain (inbound)
+#   direction  outbound | inbound
+#   peer       outbound: receiver instance name; inbound: swaks source address
+#   policy     outbound: our TLS policy for this domain ("may" = the default,
+#              anything else goes into smtp_tls_policy_maps);
+#              inbound: "tls" (swaks --tls) or "plain"
+#   tls result trust status   the expected.tsv columns ("-" = empty)
+#   count      number of messages, each its own SMTP session
+#
+# Counts differ between neighbours so that a parser that mixes up domains
+# or counts lines instead of sessions shows it.
+SCENARIOS=(
+	"valid.test|outbound|valid|may|tls|success|trusted|sent|3"
+	"verified.test|outbound|valid|secure match=mx.valid.test|tls|success|verified|sent|2"
+	"selfsigned.test|outbound|selfsigned|may|tls|success|untrusted|sent|2"
+	"expired.test|outbound|expired|may|tls|success|untrusted|sent|1"
+	"mismatch.test|outbound|mismatch|may|tls|success|trusted|sent|2"
+	"notls.test|outbound|notls|may|plaintext|-|-|sent|3"
+	"secure-selfsigned.test|outbound|selfsigned|secure|failed|certificate-not-trusted|-|deferred|2"
+	"secure-expired.test|outbound|expired|secure match=mx.expired.test|failed|certificate-expired|-|deferred|1"
+	"secure-mismatch.test|outbound|mismatch|secure match=mx.mismatch.test|failed|certificate-host-mismatch|-|deferred|2"
+	"encrypt-notls.test|outbound|notls|encrypt|failed|starttls-not-supported|-|deferred|1"
+	"partner-tls.test|inbound|127.0.0.21|tls|tls|success|anonymous|-|3"
+	"partner-plain.test|inbound|127.0.0.22|plain|plaintext|-|-|-|2"
+)
+
+# Receivers: name|address|certificate ("none" = no STARTTLS offered).
+# Each listens on two ports: PORT_MAY for domains that use our default
+# policy and PORT_POLICY for the domain with a policy-table entry.  Postfix
+# looks TLS policy up by next hop, not by recipient domain, so a "may"
+# domain and a "secure" domain must not share a next hop.
+RECEIVERS=(
+	"valid|127.0.0.11|valid"
+	"selfsigned|127.0.0.12|selfsigned"
+	"expired|127.0.0.13|expired"
+	"mismatch|127.0.0.14|mismatch"
+	"notls|127.0.0.15|none"
+)
+OUT_ADDR=127.0.0.10
+PORT_MAY=2525
+PORT_POLICY=2526
+OUT_PORT=2525
+INBOUND_RCPT=someone@out.test
+WAIT_SECONDS=60
+
+# ---------------------------------------------------------------------------
+# Directories.  Postfix daemons run as user postfix and must be able to
+# reach their queue, so DIR and its parents must be searchable by it.
+
+if [ -e "$DIR" ] && [ -n "$(ls -A "$DIR")" ]; then
+	die "$DIR exists and is not empty (use a fresh directory)"
+fi
+mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd -P)
+chmod 755 "$DIR"
+runuser -u postfix -- test -x "$DIR" ||
+    die "user postfix cannot reach $DIR (check the parents' permissions)"
+mkdir -p "$DIR/ca" "$DIR/out" "$DIR/postfix"
+chmod 700 "$DIR/ca"
+
+# ---------------------------------------------------------------------------
+# Cleanup: stop whatever we started, on success and on failure alike, so a
+# second run finds the ports free.
+
+STARTED=()		# config directories of running instances
+TCPDUMP_PID=
+
+stop_tcpdump() {
+	if [ -n "$TCPDUMP_PID" ]; then
+		# SIGINT makes tcpdump flush and close the savefile.
+		kill -INT "$TCPDUMP_PID" 2>/dev/null || true
+		wait "$TCPDUMP_PID" 2>/dev/null || true
+		TCPDUMP_PID=
+	fi
+}
+
+cleanup() {
+	local rc=$? i conf
+	set +e
+	stop_tcpdump
+	for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
+		conf=${STARTED[i]}
+		# Deferred mail would otherwise stay queued in DIR for nothing.
+		postsuper -c "$conf" -d ALL >/dev/null 2>&1
+		# "postfix stop" waits up to 5 s for master to exit.
+		postfix -c "$conf" stop >/dev/null 2>&1 ||
+		    echo "postfix-lab: could not stop instance $conf" >&2
+	done
+	STARTED=()
+	[ "$rc" -eq 0 ] || echo "postfix-lab: FAILED (exit $rc); see $DIR" >&2
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Refuse early if a previous lab (or anything else) holds our addresses.
+for r in "${RECEIVERS[@]}" "out|$OUT_ADDR|-"; do
+	IFS='|' read -r _ addr _ <<<"$r"
+	for port in $PORT_MAY $PORT_POLICY; do
+		if ss -Hltn "src $addr:$port" | grep -q .; then
+			die "$addr:$port is already in use (a lab still running?)"
+		fi
+	done
+done
+
+# ---------------------------------------------------------------------------
+# Test CA.  Certificates are signed with "openssl ca" because OpenSSL 3.0's
+# "x509 -req" cannot set a validity period in the past, which the expired
+# certificate needs; one signing path keeps the certificates alike.
+
+CA=$DIR/ca
+cat >"$CA/openssl.cnf" <<EOF
+[ ca ]
+default_ca = lab_ca
+
+[ lab_ca ]
+dir = $CA
+database = \$dir/index.txt
+new_certs_dir = \$dir/newcerts
+serial = \$dir/serial
+certificate = \$dir/ca.crt
+private_key = \$dir/ca.key
+default_md = sha256
+policy = lab_policy
+unique_subject = no
+email_in_dn = no
+
+[ lab_policy ]
+commonName = supplied
+
+[ req ]
+distinguished_name = req_dn
+prompt = no
+
+[ req_dn ]
+CN = unused
+
+[ ca_ext ]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+
+[ server_ext ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:\$ENV::LAB_SAN
+subjectKeyIdentifier = hash
+EOF
+mkdir "$CA/newcerts"
+: >"$CA/index.txt"
+echo 01 >"$CA/serial"
+
+ossl() {
+	openssl "$@" 2>>"$CA/openssl.log" >/dev/null ||
+	    die "openssl $1 failed, see $CA/openssl.log"
+}
+
+ossl req -config "$CA/openssl.cnf" -x509 -newkey rsa:2048 -nodes \
+    -keyout "$CA/ca.key" -out "$CA/ca.crt" -days 3650 \
+    -subj "/O=tlsflow lab/CN=tlsflow lab CA" -extensions ca_ext
+
+# sign NAME CN STARTDATE ENDDATE: a CA-signed server certificate.
+sign() {
+	ossl req -config "$CA/openssl.cnf" -new -newkey rsa:2048 -nodes \
+	    -keyout "$CA/$1.key" -out "$CA/$1.csr" -subj "/CN=$2"
+	LAB_SAN=$2 ossl ca -config "$CA/openssl.cnf" -batch -notext \
+	    -in "$CA/$1.csr" -out "$CA/$1.crt" -extensions server_ext \
+	    -startdate "$3" -enddate "$4"
+}
+
+now=$(date -u +%Y%m%d%H%M%SZ)
+later=$(date -u -d '+1 year' +%Y%m%d%H%M%SZ)
+sign valid mx.valid.test "$now" "$later"
+sign out mx.out.test "$now" "$later"
+sign mismatch wrong.example "$now" "$later"
+sign expired mx.expired.test 20200101000000Z 20210101000000Z
+LAB_SAN=mx.selfsigned.test ossl req -config "$CA/openssl.cnf" -x509 \
+    -newkey rsa:2048 -nodes -keyout "$CA/selfsigned.key" \
+    -out "$CA/selfsigned.crt" -days 365 -subj "/CN=mx.selfsigned.test" \
+    -extensions server_ext
+# Postfix daemons read the keys as root before dropping privileges, but
+# the CA file is read by the unprivileged smtp client.
+chmod 644 "$CA"/*.crt
+chmod 711 "$CA"
+
+# ---------------------------------------------------------------------------
+# Postfix instances.
+
+# make_instance NAME HOSTNAME: config, queue and data directories, a
+# main.cf with what every lab instance shares, and master.cf without
+# chroot (the chroot would need copies of libraries and of DIR).
+make_instance() {
+	local base=$DIR/postfix/$1
+	local conf=$base/conf
+	mkdir -p "$conf" "$base/queue" "$base/data"
+	chown postfix "$base/data"
+	cp /etc/postfix/master.cf "$conf/master.cf"
+	cat >"$conf/main.cf" <<EOF
+# Generated by tests/lab/postfix-lab.sh for instance "$1".
+compatibility_level = 3.6
+queue_directory = $base/queue
+data_directory = $base/data
+myhostname = $2
+inet_protocols = ipv4
+smtputf8_enable = no
+biff = no
+alias_maps =
+alias_database =
+mydestination =
+mynetworks = 127.0.0.0/8
+# No DNS: the lab has no network, and reverse lookups of 127.0.0.x would
+# leave the host.  Clients are then logged as unknown[127.0.0.x].
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+# No syslog in the lab: postlogd writes the log file.
+maillog_file_prefixes = $DIR
+EOF
+	# The stock smtp/inet listener is port 25 on all interfaces.
+	postconf -c "$conf" -MX smtp/inet
+	postconf -c "$conf" -F '*/*/chroot = n'
+}
+
+# listen CONF ADDR PORT: an smtpd on ADDR:PORT.
+listen() {
+	postconf -c "$1" -M "$2:$3/inet = $2:$3 inet n - n - - smtpd"
+}
+
+# start_instance CONF: create the queue directories, then start.
+start_instance() {
+	postfix -c "$1" check || die "postfix check failed for $1"
+	postfix -c "$1" start || die "postfix start failed for $1"
+	STARTED+=("$1")
+}
+
+# Receivers accept mail for their domains and throw it away: only the
+# sending side's log matters.
+for r in "${RECEIVERS[@]}"; do
+	IFS='|' read -r name addr cert <<<"$r"
+	make_instance "$name" "mx.$name.test"
+	conf=$DIR/postfix/$name/conf
+	domains=
+	for s in "${SCENARIOS[@]}"; do
+		IFS='|' read -r domain direction peer _ <<<"$s"
+		if [ "$direction" = outbound ] && [ "$peer" = "$name" ]; then
+			domains="$domains $domain"
+		fi
+	done
+	cat >>"$conf/main.cf" <<EOF
+syslog_name = postfix-$name
+maillog_file = $DIR/postfix/$name/mail.log
+inet_interfaces = $addr
+relay_domains =$domains
+relay_transport = discard:
+smtpd_tls_loglevel = 1
+EOF
+	if [ "$cert" = none ]; then
+		echo "smtpd_tls_security_level = none" >>"$conf/main.cf"
+	else
+		cat >>"$conf/main.cf" <<EOF
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $CA/$cert.crt
+smtpd_tls_key_file = $CA/$cert.key
+EOF
+	fi
+	listen "$conf" "$addr" $PORT_MAY
+	listen "$conf" "$addr" $PORT_POLICY
+done
+
+# Our MTA.  Each message must be its own SMTP session so that sessions and
+# messages can be counted: no connection cache, no TLS connection reuse.
+# No TLS session cache either, so every session does a full handshake and
+# logs its own verification result.  A failed TLS handshake or verification
+# normally marks the destination dead after one failure, and the other
+# queued messages would then be deferred without a session ("delivery
+# temporarily suspended"); the failed-cohort limit of 0 switches that off.
+make_instance out mx.out.test
+OUT=$DIR/postfix/out/conf
+mkdir -p "$DIR/postfix/out/vmail"
+chown nobody:nogroup "$DIR/postfix/out/vmail"
+: >"$OUT/transport"
+: >"$OUT/tls_policy"
+for s in "${SCENARIOS[@]}"; do
+	IFS='|' read -r domain direction peer policy _ <<<"$s"
+	[ "$direction" = outbound ] || continue
+	addr=
+	for r in "${RECEIVERS[@]}"; do
+		IFS='|' read -r name raddr _ <<<"$r"
+		[ "$name" = "$peer" ] && addr=$raddr
+	done
+	[ -n "$addr" ] || die "scenario $domain: no receiver $peer"
+	if [ "$policy" = may ]; then
+		hop="[$addr]:$PORT_MAY"
+	else
+		hop="[$addr]:$PORT_POLICY"
+		grep -qF "$hop " "$OUT/tls_policy" &&
+		    die "scenario $domain: next hop $hop already has a policy"
+		printf '%s %s\n' "$hop" "$policy" >>"$OUT/tls_policy"
+	fi
+	printf '%s smtp:%s\n' "$domain" "$hop" >>"$OUT/transport"
+done
+cat >>"$OUT/main.cf" <<EOF
+syslog_name = postfix
+maillog_file = $DIR/out/mail.log
+inet_interfaces = $OUT_ADDR
+myorigin = out.test
+smtp_bind_address = $OUT_ADDR
+
+# Inbound: mail for out.test goes to a Maildir through virtual(8).
+virtual_mailbox_domains = out.test
+virtual_mailbox_base = $DIR/postfix/out/vmail
+virtual_mailbox_maps = inline:{ $INBOUND_RCPT = someone/ }
+virtual_uid_maps = static:$(id -u nobody)
+virtual_gid_maps = static:$(id -g nobody)
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $CA/out.crt
+smtpd_tls_key_file = $CA/out.key
+smtpd_tls_loglevel = 1
+
+# Outbound.
+transport_maps = texthash:$OUT/transport
+smtp_tls_security_level = may
+smtp_tls_policy_maps = texthash:$OUT/tls_policy
+smtp_tls_CAfile = $CA/ca.crt
+smtp_tls_loglevel = 1
+smtp_tls_session_cache_database =
+smtp_tls_connection_reuse = no
+smtp_connection_cache_on_demand = no
+smtp_connection_cache_destinations =
+default_destination_concurrency_failed_cohort_limit = 0
+EOF
+listen "$OUT" $OUT_ADDR $OUT_PORT
+
+# ---------------------------------------------------------------------------
+# expected.tsv, from the table only.
+
+{
+	printf 'direction\tdomain\ttls\tresult\ttrust\tsessions\tmessages\tstatus\n'
+	for s in "${SCENARIOS[@]}"; do
+		IFS='|' read -r domain direction _ _ tls result trust status count <<<"$s"
+		messages=$count
+		[ "$status" = deferred ] && messages=0
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$direction" "$domain" \
+		    "$tls" "$result" "$trust" "$count" "$messages" "$status"
+	done
+} >"$DIR/expected.tsv"
+
+# ---------------------------------------------------------------------------
+# Run.
+
+for r in "${RECEIVERS[@]}"; do
+	IFS='|' read -r name _ <<<"$r"
+	start_instance "$DIR/postfix/$name/conf"
+done
+
+if [ "$PCAP" = yes ]; then
+	# -Z root: Debian's tcpdump otherwise drops to user tcpdump, which
+	# may not be allowed to write into DIR.  -U: write every packet.
+	tcpdump -i lo -n -U -Z root -w "$DIR/lab.pcap" \
+	    "tcp and (port $PORT_MAY or port $PORT_POLICY or port $OUT_PORT)" \
+	    2>"$DIR/tcpdump.log" &
+	TCPDUMP_PID=$!
+	for _ in $(seq 50); do
+		grep -q 'listening on' "$DIR/tcpdump.log" && break
+		kill -0 "$TCPDUMP_PID" 2>/dev/null || die "tcpdump failed: $(cat "$DIR/tcpdump.log")"
+		sleep 0.1
+	done
+	grep -q 'listening on' "$DIR/tcpdump.log" || die "tcpdump did not start"
+fi
+
+# Outbound mail is put into the maildrop before "out" starts; pickup then
+# queues it all at once.  Submitting to a running instance and then running
+# "postqueue -f" would race: a message deferred before the flush would be
+# retried at once, adding sessions the table does not plan.
+postfix -c "$OUT" check || die "postfix check failed for $OUT"
+for s in "${SCENARIOS[@]}"; do
+	IFS='|' read -r domain direction _ _ _ _ _ _ count <<<"$s"
+	[ "$direction" = outbound ] || continue
+	for i in $(seq "$count"); do
+		printf 'From: user@out.test\nTo: rcpt%s@%s\nSubject: lab %s %s/%s\n\nTLS lab message.\n' \
+		    "$i" "$domain" "$domain" "$i" "$count" |
+		    sendmail -C "$OUT" -i -f user@out.test -- "rcpt$i@$domain" ||
+		    die "sendmail failed for $domain"
+	done
+done
+start_instance "$OUT"
+
+# Inbound: partners talk to our smtpd from their own loopback addresses so
+# the log shows them as remote clients, not as localhost.
+for s in "${SCENARIOS[@]}"; do
+	IFS='|' read -r domain direction peer policy _ _ _ _ count <<<"$s"
+	[ "$direction" = inbound ] || continue
+	tlsopt=()
+	[ "$policy" = tls ] && tlsopt=(--tls)
+	for i in $(seq "$count"); do
+		swaks --server $OUT_ADDR --port $OUT_PORT --local-interface "$peer" \
+		    --helo "mail.$domain" --from "sender$i@$domain" \
+		    --to "$INBOUND_RCPT" --header "Subject: lab $domain $i/$count" \
+		    "${tlsopt[@]}" >>"$DIR/swaks.log" 2>&1 ||
+		    die "swaks failed for $domain, see $DIR/swaks.log"
+	done
+done
+
+# ---------------------------------------------------------------------------
+# Wait until the log shows every planned attempt, then check the outcome.
+
+LOG=$DIR/out/mail.log
+
+re_escape() {
+	printf '%s' "$1" | sed 's/[.]/\\./g'
+}
+
+# Delivery records of our smtp client for one recipient domain.
+outbound_records() {
+	grep -E "postfix/smtp\[[0-9]+\]: [0-9A-Za-z]+: to=<[^>]*@$(re_escape "$1")>, relay=.*, status=" \
+	    "$LOG" || true
+}
+
+# Messages our instance accepted from one sender domain.
+inbound_records() {
+	grep -E "postfix/qmgr\[[0-9]+\]: [0-9A-Za-z]+: from=<[^>]*@$(re_escape "$1")>," \
+	    "$LOG" || true
+}
+
+inbound_total=0
+for s in "${SCENARIOS[@]}"; do
+	IFS='|' read -r _ direction _ _ _ _ _ _ count <<<"$s"
+	[ "$direction" = inbound ] && inbound_total=$((inbound_total + count))
+done
+local_re="postfix/virtual\[[0-9]+\]: [0-9A-Za-z]+: to=<$(re_escape "$INBOUND_RCPT")>, relay=virtual, .*status=sent"
+
+all_seen() {
+	local s domain direction count n
+	for s in "${SCENARIOS[@]}"; do
+		IFS='|' read -r domain direction _ _ _ _ _ _ count <<<"$s"
+		if [ "$direction" = outbound ]; then
+			n=$(outbound_records "$domain" | grep -c . || true)
+		else
+			n=$(inbound_records "$domain" | grep -c . || true)
+		fi
+		[ "$n" -ge "$count" ] || return 1
+	done
+	n=$(grep -cE "$local_re" "$LOG" || true)
+	[ "$n" -ge "$inbound_total" ]
+}
+
+deadline=$((SECONDS + WAIT_SECONDS))
+until all_seen; do
+	[ $SECONDS -lt $deadline ] || break
+	sleep 0.5
+done
+
+bad=0
+for s in "${SCENARIOS[@]}"; do
+	IFS='|' read -r domain direction _ _ _ _ _ status count <<<"$s"
+	if [ "$direction" = outbound ]; then
+		records=$(outbound_records "$domain")
+		n=$(grep -c . <<<"$records" || true)
+		ok=$(grep -c "status=$status " <<<"$records" || true)
+		# relay=none would mean a deferral without a session.
+		none=$(grep -c 'relay=none' <<<"$records" || true)
+		if [ "$n" -ne "$count" ] || [ "$ok" -ne "$count" ] || [ "$none" -ne 0 ]; then
+			echo "postfix-lab: $domain: want $count x status=$status, log has $n records ($ok with that status, $none without session)" >&2
+			bad=1
+		fi
+	else
+		n=$(inbound_records "$domain" | grep -c . || true)
+		if [ "$n" -ne "$count" ]; then
+			echo "postfix-lab: $domain: want $count inbound messages, log has $n" >&2
+			bad=1
+		fi
+	fi
+done
+n=$(grep -cE "$local_re" "$LOG" || true)
+if [ "$n" -ne "$inbound_total" ]; then
+	echo "postfix-lab: want $inbound_total local deliveries to $INBOUND_RCPT, log has $n" >&2
+	bad=1
+fi
+[ "$bad" -eq 0 ] || die "the log does not match the scenario table"
+
+if [ "$PCAP" = yes ]; then
+	# Let the sessions' QUIT and FIN reach the capture before stopping it.
+	for _ in $(seq 50); do
+		ss -Htn state established \
+		    "( sport = :$PORT_MAY or sport = :$PORT_POLICY or dport = :$PORT_MAY or dport = :$PORT_POLICY )" |
+		    grep -q . || break
+		sleep 0.1
+	done
+	stop_tcpdump
+fi
+
+if [ "$PCAP" = yes ]; then
+	echo "postfix-lab: ok: $LOG $DIR/expected.tsv $DIR/lab.pcap"
+else
+	echo "postfix-lab: ok: $LOG $DIR/expected.tsv"
+fi
