@@ -31,6 +31,7 @@ struct command {
 
 /* clang-format off */
 static const struct command commands[] = {
+	{"parse", cmd_parse, "parse [--format F] [--stats] [FILE...]"},
 	{"db", cmd_db, "db migrate|status|prune|start|stop"},
 	{"check-config", cmd_check_config, "check-config (or -t)"},
 	{"help", cmd_help, "help"},

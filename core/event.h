@@ -98,6 +98,13 @@ struct tls_event {
 	enum ev_policy policy;
 	enum ev_status status;
 	int64_t ts_us; /* UTC microseconds since the epoch */
+	/*
+	 * Not part of the JSON contract: byte offsets (or packet numbers) of
+	 * the session's first line and of the line that completed it, so a
+	 * collector that re-reads from a resume point can drop what it had
+	 * already committed.
+	 */
+	int64_t start_off, end_off;
 	uint16_t peer_port, local_port, cipher_bits; /* 0: unknown */
 	uint32_t messages;
 	char host[EV_HOST_MAX + 1];

@@ -32,7 +32,8 @@ struct store_ckpt {
 	char kind[STORE_KIND_MAX + 1]; /* file, journal, pcap, synthetic */
 	char name[STORE_NAME_MAX + 1];
 	int64_t inode;
-	int64_t offset;
+	int64_t offset; /* every event completed before it is stored */
+	int64_t resume; /* re-read from here: sessions open at `offset' */
 	char first_hash[STORE_HASH_MAX + 1];
 	char cursor[STORE_CURSOR_MAX + 1];
 };

@@ -1,7 +1,8 @@
 -- 0001: session events, their daily rollup, and source checkpoints.
 --
 -- sessions holds one row per SMTP session (DESIGN.md section 2),
--- partitioned by UTC day; partitions are made on demand by
+-- partitioned by UTC day (no indexes: writes are the hot path, and readers
+-- use the rollups or scan one day); partitions are made on demand by
 -- tlsflow_ensure_day() and dropped by "tlsflow db prune".  No sequences
 -- and no cross-domain unique keys, so the tables can be distributed on
 -- domain later.
@@ -53,7 +54,9 @@ CREATE TABLE checkpoints (
 	host text NOT NULL,          -- the MTA host running the collector
 	name text NOT NULL,          -- path, journal name, interface
 	inode bigint,
-	off bigint,
+	off bigint,                  -- everything before it is stored
+	resume_off bigint,           -- where to re-read from (<= off): the
+	                             -- first line of a session still open
 	first_hash text,             -- hash of the file's first line
 	cursor text,                 -- journald cursor
 	updated timestamptz NOT NULL DEFAULT now(),
@@ -74,7 +77,6 @@ BEGIN
 		    'FROM (%L) TO (%L)', part,
 		    (d::timestamp AT TIME ZONE 'UTC'),
 		    ((d + 1)::timestamp AT TIME ZONE 'UTC'));
-		EXECUTE format('CREATE INDEX ON %I (domain)', part);
 	END IF;
 END $$;
 
