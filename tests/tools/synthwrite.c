@@ -34,7 +34,7 @@ static uint64_t opt_days = 3, opt_domains = 1000;
 
 /* Event i: spread over opt_days days and opt_domains domains. */
 static void
-make_event(uint64_t i, struct tls_event *ev)
+make_event(const char *name, uint64_t i, struct tls_event *ev)
 {
 	char buf[64];
 
@@ -83,7 +83,7 @@ make_event(uint64_t i, struct tls_event *ev)
 	(void)snprintf(buf, sizeof(buf), "%llX",
 	    (unsigned long long)(0xA00000 + i));
 	ev_setcstr(ev, ev->queue_ids, sizeof(ev->queue_ids), buf);
-	(void)snprintf(buf, sizeof(buf), "synthetic:%llu",
+	(void)snprintf(buf, sizeof(buf), "%s:%llu", name,
 	    (unsigned long long)i);
 	ev_setcstr(ev, ev->origin, sizeof(ev->origin), buf);
 }
@@ -113,7 +113,7 @@ print_expect(uint64_t n)
 
 	/* Computed from make_event(), independent of any database. */
 	for (i = 0; i < n; i++) {
-		make_event(i, &ev);
+		make_event("x", i, &ev);
 		msgs += ev.messages;
 		tls += ev.tls == EV_TLS_OK;
 		plain += ev.tls == EV_TLS_PLAIN;
@@ -188,7 +188,7 @@ main(int argc, char **argv)
 	t0 = now_s();
 	while (i < n) {
 		if (!store_full(st)) {
-			make_event(i, &ev);
+			make_event(name, i, &ev);
 			if (store_add(st, &ev) == -1)
 				panic("synthwrite: add to a batch not full");
 			i++;
