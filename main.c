@@ -31,6 +31,8 @@ struct command {
 
 /* clang-format off */
 static const struct command commands[] = {
+	{"collect", cmd_collect,
+	    "collect [FILE...|-] [--once] [--from-start|--from-end] [--format F]"},
 	{"parse", cmd_parse, "parse [--format F] [--stats] [FILE...]"},
 	{"db", cmd_db, "db migrate|status|prune|start|stop"},
 	{"check-config", cmd_check_config, "check-config (or -t)"},

@@ -30,6 +30,9 @@ char *cf_pg_bindir;
 char *cf_pg_user;
 char *cf_hostname;
 char *cf_timezone;
+char *cf_log_files;
+char *cf_log_format;
+char *cf_submission_services;
 long long cf_batch_size;
 long long cf_flush_interval;
 long long cf_counters_interval;
@@ -43,6 +46,9 @@ const struct conf_key config_keys[] = {
 	{"pg_user",           CONF_STR,  &cf_pg_user,           0, 0,       "",     CONF_NO_RELOAD},
 	{"hostname",          CONF_STR,  &cf_hostname,          0, 0,       "",     0},
 	{"timezone",          CONF_STR,  &cf_timezone,          0, 0,       "",     0},
+	{"log_files",         CONF_STR,  &cf_log_files,         0, 0,       "/var/log/mail.log", 0},
+	{"log_format",        CONF_STR,  &cf_log_format,        0, 0,       "auto", 0},
+	{"submission_services", CONF_STR, &cf_submission_services, 0, 0,   "submission submissions smtps", 0},
 	{"batch_size",        CONF_INT,  &cf_batch_size,        1, 100000,  "5000", 0},
 	{"flush_interval",    CONF_INT,  &cf_flush_interval,    10, 60000,  "1000", 0},
 	{"counters_interval", CONF_INT,  &cf_counters_interval, 0, 86400,   "300",  0},

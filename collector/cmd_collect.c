@@ -1,0 +1,126 @@
+/*
+ * cmd_collect.c - "tlsflow collect [FILE...] [--once] [--from-start |
+ * --from-end] [--format F]": follow MTA logs into the store
+ *
+ * Without FILE arguments the files of the log_files setting are followed.
+ * Argument handling and the daemon's order of work (STYLE.md section 7);
+ * the loop is collect.c.
+ */
+#include "core/cmd.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/collect.h"
+#include "common/daemon.h"
+#include "common/log.h"
+#include "common/scan.h"
+#include "common/xmalloc.h"
+#include "core/config.h"
+#include "core/db.h"
+#include "core/migrate.h"
+#include "core/pgctl.h"
+#include "core/store.h"
+
+static int
+collect_usage(void)
+{
+	(void)fprintf(stderr,
+	    "usage: tlsflow collect [-c FILE] [--once] [--from-start | "
+	    "--from-end]\n"
+	    "                       [--format auto|postfix|exim|sendmail|"
+	    "opensmtpd] [FILE... | -]\n");
+	return 2;
+}
+
+/* Make sure the schema is there; the database may still be starting. */
+static int
+schema_ready(const char *ci)
+{
+	PGconn *db;
+	int n;
+
+	while ((db = db_connect(ci, false)) == NULL) {
+		if (sig_term)
+			return -1;
+		daemon_sleep_ms(2000);
+	}
+	n = migrate_pending(db);
+	if (n > 0)
+		n = migrate_apply(db) < 0 ? -1 : 0;
+	PQfinish(db);
+	return n;
+}
+
+int
+cmd_collect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"once", no_argument, NULL, 'o'},
+	    {"from-start", no_argument, NULL, 's'},
+	    {"from-end", no_argument, NULL, 'e'},
+	    {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	struct collect_opts co;
+	struct collect *c = NULL;
+	struct store *st = NULL;
+	const char *fmt = cf_log_format;
+	char *ci = NULL, *files = NULL, *f, *save;
+	int ch, i, rc = 1;
+
+	memset(&co, 0, sizeof(co));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			co.once = true;
+			break;
+		case 's':
+			co.from_end = false;
+			break;
+		case 'e':
+			co.from_end = true;
+			break;
+		case 'f':
+			fmt = optarg;
+			break;
+		default:
+			return collect_usage();
+		}
+	}
+	if (parser_format_lookup(fmt, &co.format) == -1) {
+		(void)fprintf(stderr, "tlsflow: collect: unknown format \"%s\"\n",
+		    log_str(fmt, strlen(fmt)));
+		return 2;
+	}
+	daemon_catch_or_die();
+	if ((ci = pgctl_conninfo(true)) == NULL)
+		goto out;
+	if (schema_ready(ci) == -1)
+		goto out;
+	st = store_open(ci, (size_t)cf_batch_size);
+	c = collect_new(st, &co);
+	if (optind < argc) {
+		for (i = optind; i < argc; i++)
+			if (collect_add(c, argv[i]) == -1)
+				goto out;
+	} else {
+		files = xstrdup(cf_log_files);
+		for (f = strtok_r(files, " \t,", &save); f != NULL;
+		     f = strtok_r(NULL, " \t,", &save))
+			if (collect_add(c, f) == -1)
+				goto out;
+	}
+	log_info("collect: started (%s)", co.once ? "to the end of the "
+						    "input" :
+						    "following");
+	rc = collect_run(c) == 0 ? 0 : 1;
+	collect_log_counters(c);
+out:
+	collect_free(c);
+	store_free(st);
+	free(files);
+	free(ci);
+	return rc;
+}
