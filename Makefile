@@ -39,7 +39,8 @@ LDHARDEN += -fsanitize=$(SANITIZE)
 BUILD     = build/san
 endif
 
-PKGS      = libpq jansson
+PKGS      = libpq jansson libmicrohttpd libpcap libcurl openssl zlib libcares \
+	    libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
@@ -53,6 +54,9 @@ COMMON_SRC    = $(wildcard common/*.c)
 PARSERS_SRC   = $(wildcard parsers/*.c)
 CORE_SRC      = $(wildcard core/*.c)
 COLLECTOR_SRC = $(wildcard collector/*.c)
+REPORTER_SRC  = $(wildcard reporter/*.c)
+WEB_SRC       = $(wildcard web/*.c)
+WEB_STATIC    = $(sort $(wildcard web/static/*))
 MIGRATIONS    = $(sort $(wildcard sql/migrations/*.sql))
 
 COMMON_OBJ    = $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -60,7 +64,9 @@ COMMON_OBJ    = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 PARSERS_OBJ   = $(PARSERS_SRC:%.c=$(BUILD)/%.o) $(BUILD)/core/event.o
 CORE_OBJ      = $(filter-out $(BUILD)/core/event.o,$(CORE_SRC:%.c=$(BUILD)/%.o)) \
 		$(BUILD)/gen/migrations.o
-COLLECTOR_OBJ = $(COLLECTOR_SRC:%.c=$(BUILD)/%.o)
+COLLECTOR_OBJ = $(COLLECTOR_SRC:%.c=$(BUILD)/%.o) \
+		$(REPORTER_SRC:%.c=$(BUILD)/%.o) $(WEB_SRC:%.c=$(BUILD)/%.o) \
+		$(BUILD)/gen/static.o
 
 LIBCOMMON     = $(BUILD)/libcommon.a
 LIBPARSERS    = $(BUILD)/libparsers.a
@@ -88,7 +94,8 @@ $(PROG): $(BUILD)/main.o $(LIBS_ALL)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/gen/migrations.c: tools/embed.sh $(MIGRATIONS)
 	@mkdir -p $(dir $@)
@@ -96,6 +103,11 @@ $(BUILD)/gen/migrations.c: tools/embed.sh $(MIGRATIONS)
 	  [0-9][0-9][0-9][0-9]-*.sql) ;; *) echo "bad migration name $$f"; exit 1;; \
 	esac; done
 	sh tools/embed.sh migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+# The dashboard's files, compiled in (web/static/*).
+$(BUILD)/gen/static.c: tools/embed.sh $(WEB_STATIC)
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh web_static $(WEB_STATIC) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CPPFLAGS) $(CSTD) $(HARDEN) -I. -c -o $@ $<
@@ -134,7 +146,7 @@ test:
 	BUILD=$(BUILD) sh tests/run.sh all
 
 check-headers:
-	@for h in common/*.h core/*.h parsers/*.h collector/*.h; do \
+	@for h in common/*.h core/*.h parsers/*.h collector/*.h reporter/*.h web/*.h; do \
 	  [ -f "$$h" ] || continue; \
 	  echo "#include \"$$h\"" | $(CC) $(CPPFLAGS) $(CSTD) $(WARN) \
 	    $(PKG_CFLAGS) -fsyntax-only -x c - || exit 1; \
@@ -142,11 +154,14 @@ check-headers:
 
 FUZZ_CC ?= clang
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=build/fuzz/fuzz_%)
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PARSERS_SRC) $(COMMON_SRC) $(CORE_SRC) $(COLLECTOR_SRC) $(BUILD)/gen/migrations.c
+# A fuzz target links the library code it needs: each fuzz_X.c names its
+# extra sources in a line "FUZZ_SOURCES: a.c b.c" (parsers and common are
+# always linked).
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PARSERS_SRC) $(COMMON_SRC) core/event.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined \
-	  $(PKG_CFLAGS) -o $@ $< $(PARSERS_SRC) $(COMMON_SRC) $(CORE_SRC) \
-	  $(COLLECTOR_SRC) $(BUILD)/gen/migrations.c $(PKG_LIBS)
+	  $(PKG_CFLAGS) -o $@ $< $(PARSERS_SRC) $(COMMON_SRC) core/event.c \
+	  $$(sed -n 's/.*FUZZ_SOURCES: *//p' $<) $(PKG_LIBS)
 
 lint:
 	sh tools/lint.sh
