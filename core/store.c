@@ -17,6 +17,7 @@
  */
 #include "core/store.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,206 +300,191 @@ ensure_days(struct store *st)
 }
 
 /*
- * The COPY text-format writer.  It is on the hot path (one call per event
- * at 200,000+ events/s), so it writes into a fixed chunk by hand instead
- * of through snprintf.  COPY_ROW_MAX bounds one row: every string field
- * escaped at worst doubles.
+ * The COPY writer, in PostgreSQL's binary format (protocol docs, "COPY
+ * ... BINARY"): no text parsing of timestamps, addresses, integers and
+ * arrays on the server, which is where the time goes at 200,000+ events/s.
+ * It writes into a fixed chunk by hand; COPY_ROW_MAX bounds one row.
  */
+#define COPY_NFIELDS 23
 #define COPY_ROW_MAX                                                      \
-	(2 * (4 * (EV_HOST_MAX + 1) + 2 * (EV_ADDR_MAX + 1) +              \
-		 EV_TLSVER_MAX + EV_CIPHER_MAX + EV_REASON_MAX +            \
-		 2 * EV_QIDS_MAX + EV_ORIGIN_MAX) +                         \
-	    512)
+	(4 * (EV_HOST_MAX + 1) + 2 * (EV_ADDR_MAX + 1) + EV_TLSVER_MAX +   \
+	    EV_CIPHER_MAX + EV_REASON_MAX + 9 * EV_QIDS_MAX +              \
+	    EV_ORIGIN_MAX + 1024)
+#define PG_EPOCH_US INT64_C(946684800000000) /* 2000-01-01 in Unix us */
+#define PG_TEXTOID 25
+#define PGSQL_AF_INET 2	 /* PostgreSQL's inet family codes */
+#define PGSQL_AF_INET6 3
 
-struct copyts {
-	int64_t sec; /* second of the cached text, or INT64_MIN */
-	char text[20]; /* "YYYY-MM-DD HH:MM:SS" */
-};
+static const char copy_header[] = "PGCOPY\n\377\r\n\0" /* signature */
+				  "\0\0\0\0"		 /* flags */
+				  "\0\0\0\0";		 /* no extension */
+#define COPY_HEADER_LEN 19
 
-/* A string, escaped for COPY text format; empty is NULL (\N). */
 static char *
-put_str(char *p, const char *s)
+put_be16(char *p, uint16_t v)
 {
-	if (*s == '\0') {
-		*p++ = '\\';
-		*p++ = 'N';
-		return p;
-	}
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '\\':
-			*p++ = '\\';
-			*p++ = '\\';
-			break;
-		case '\t':
-			*p++ = '\\';
-			*p++ = 't';
-			break;
-		case '\n':
-			*p++ = '\\';
-			*p++ = 'n';
-			break;
-		case '\r':
-			*p++ = '\\';
-			*p++ = 'r';
-			break;
-		default:
-			*p++ = *s;
-		}
-	}
-	return p;
+	p[0] = (char)(v >> 8);
+	p[1] = (char)v;
+	return p + 2;
 }
 
 static char *
-put_name(char *p, const char *s)
+put_be32(char *p, uint32_t v)
 {
-	return put_str(p, s ? s : "");
+	p[0] = (char)(v >> 24);
+	p[1] = (char)(v >> 16);
+	p[2] = (char)(v >> 8);
+	p[3] = (char)v;
+	return p + 4;
 }
 
 static char *
-put_uint(char *p, uint32_t v, bool zero_is_null)
+put_be64(char *p, uint64_t v)
 {
-	char tmp[12];
-	size_t n = 0;
+	p = put_be32(p, (uint32_t)(v >> 32));
+	return put_be32(p, (uint32_t)v);
+}
 
+static char *
+put_null(char *p)
+{
+	return put_be32(p, UINT32_MAX); /* length -1 */
+}
+
+/* A text field; empty is NULL. */
+static char *
+put_text(char *p, const char *s)
+{
+	size_t n;
+
+	if (s == NULL || *s == '\0')
+		return put_null(p);
+	n = strlen(s);
+	p = put_be32(p, (uint32_t)n);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *
+put_int4(char *p, uint32_t v, bool zero_is_null)
+{
 	if (v == 0 && zero_is_null)
-		return put_str(p, "");
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (n > 0)
-		*p++ = tmp[--n];
-	return p;
+		return put_null(p);
+	p = put_be32(p, 4);
+	return put_be32(p, v);
 }
 
+/* An inet from its canonical text (event.c checked it with inet_pton). */
 static char *
-put_ts(char *p, struct copyts *c, int64_t ts_us)
+put_inet(char *p, const char *s)
 {
-	int64_t sec = ts_us / 1000000, frac = ts_us % 1000000;
-	struct tm tm;
-	time_t t;
-	int i;
+	unsigned char a[16];
 
-	if (frac < 0) {
-		frac += 1000000;
-		sec--;
+	if (*s == '\0')
+		return put_null(p);
+	if (strchr(s, ':') != NULL) {
+		if (inet_pton(AF_INET6, s, a) != 1)
+			return put_null(p);
+		p = put_be32(p, 4 + 16);
+		*p++ = PGSQL_AF_INET6;
+		*p++ = (char)128; /* bits */
+		*p++ = 0;	  /* not cidr */
+		*p++ = 16;
+		memcpy(p, a, 16);
+		return p + 16;
 	}
-	if (sec != c->sec) {
-		t = (time_t)sec;
-		if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
-		    tm.tm_year + 1900 < 0)
-			memset(&tm, 0, sizeof(tm)); /* out of range: 1900 */
-		(void)strftime(c->text, sizeof(c->text), "%Y-%m-%d %H:%M:%S",
-		    &tm);
-		c->sec = sec;
-	}
-	memcpy(p, c->text, 19);
-	p += 19;
-	*p++ = '.';
-	for (i = 5; i >= 0; i--) {
-		p[i] = (char)('0' + frac % 10);
-		frac /= 10;
-	}
-	p += 6;
-	memcpy(p, "+00", 3);
-	return p + 3;
+	if (inet_pton(AF_INET, s, a) != 1)
+		return put_null(p);
+	p = put_be32(p, 4 + 4);
+	*p++ = PGSQL_AF_INET;
+	*p++ = 32;
+	*p++ = 0;
+	*p++ = 4;
+	memcpy(p, a, 4);
+	return p + 4;
 }
 
-/* queue ids "a b c" as the array literal {"a","b","c"}. */
+/* The next space-separated word of *s, or false at the end. */
+static bool
+next_word(const char **s, const char **w, size_t *len)
+{
+	const char *p = *s;
+
+	while (*p == ' ')
+		p++;
+	if (*p == '\0')
+		return false;
+	*w = p;
+	while (*p != '\0' && *p != ' ')
+		p++;
+	*len = (size_t)(p - *w);
+	*s = p;
+	return true;
+}
+
+/* queue ids "a b c" as a one-dimensional text[] ({} when none). */
 static char *
 put_qids(char *p, const char *s)
 {
-	bool in = false;
+	char *lenp = p;
+	const char *cur = s, *w;
+	uint32_t n = 0;
+	size_t len;
 
-	*p++ = '{';
-	for (; *s != '\0'; s++) {
-		if (*s == ' ') {
-			if (in)
-				*p++ = '"';
-			in = false;
-			continue;
-		}
-		if (!in) {
-			if (p[-1] != '{')
-				*p++ = ',';
-			*p++ = '"';
-			in = true;
-		}
-		/* Array quoting, then COPY escaping of the backslash. */
-		if (*s == '"' || *s == '\\') {
-			memcpy(p, "\\\\", 2);
-			p += 2;
-		}
-		if (*s == '\\') {
-			memcpy(p, "\\\\", 2);
-			p += 2;
-		} else {
-			*p++ = *s;
+	while (next_word(&cur, &w, &len))
+		n++;
+	p += 4; /* the field's length, known at the end */
+	p = put_be32(p, n > 0 ? 1 : 0); /* dimensions */
+	p = put_be32(p, 0);		/* no NULL elements */
+	p = put_be32(p, PG_TEXTOID);
+	if (n > 0) {
+		p = put_be32(p, n);
+		p = put_be32(p, 1); /* lower bound */
+		for (cur = s; next_word(&cur, &w, &len);) {
+			p = put_be32(p, (uint32_t)len);
+			memcpy(p, w, len);
+			p += len;
 		}
 	}
-	if (in)
-		*p++ = '"';
-	*p++ = '}';
+	(void)put_be32(lenp, (uint32_t)(p - lenp - 4));
 	return p;
 }
 
-/* One row; returns the end.  out has room for COPY_ROW_MAX bytes. */
+/* One tuple; returns the end.  out has room for COPY_ROW_MAX bytes. */
 static char *
-copy_row(char *p, struct copyts *c, const struct tls_event *ev)
+copy_row(char *p, const struct tls_event *ev)
 {
-	p = put_ts(p, c, ev->ts_us);
-	*p++ = '\t';
-	p = put_name(p, ev_source_name(ev->source));
-	*p++ = '\t';
-	p = put_str(p, ev->host);
-	*p++ = '\t';
-	p = put_name(p, ev_dir_name(ev->dir));
-	*p++ = '\t';
-	p = put_str(p, ev->domain);
-	*p++ = '\t';
-	p = put_str(p, ev->peer_host);
-	*p++ = '\t';
-	p = put_str(p, ev->peer_ip);
-	*p++ = '\t';
-	p = put_uint(p, ev->peer_port, true);
-	*p++ = '\t';
-	p = put_str(p, ev->peer_helo);
-	*p++ = '\t';
-	p = put_str(p, ev->local_ip);
-	*p++ = '\t';
-	p = put_uint(p, ev->local_port, true);
-	*p++ = '\t';
-	p = put_name(p, ev_tls_name(ev->tls));
-	*p++ = '\t';
-	p = put_str(p, ev->tls_version);
-	*p++ = '\t';
-	p = put_str(p, ev->cipher);
-	*p++ = '\t';
-	p = put_uint(p, ev->cipher_bits, true);
-	*p++ = '\t';
-	p = put_name(p, ev_trust_name(ev->trust));
-	*p++ = '\t';
-	p = put_name(p, ev_result_name(ev->result));
-	*p++ = '\t';
-	p = put_str(p, ev->reason);
-	*p++ = '\t';
-	p = put_name(p, ev_policy_name(ev->policy));
-	*p++ = '\t';
-	p = put_uint(p, ev->messages, false);
-	*p++ = '\t';
-	p = put_name(p, ev_status_name(ev->status));
-	*p++ = '\t';
+	p = put_be16(p, COPY_NFIELDS);
+	p = put_be32(p, 8);
+	p = put_be64(p, (uint64_t)(ev->ts_us - PG_EPOCH_US));
+	p = put_text(p, ev_source_name(ev->source));
+	p = put_text(p, ev->host);
+	p = put_text(p, ev_dir_name(ev->dir));
+	p = put_text(p, ev->domain);
+	p = put_text(p, ev->peer_host);
+	p = put_inet(p, ev->peer_ip);
+	p = put_int4(p, ev->peer_port, true);
+	p = put_text(p, ev->peer_helo);
+	p = put_inet(p, ev->local_ip);
+	p = put_int4(p, ev->local_port, true);
+	p = put_text(p, ev_tls_name(ev->tls));
+	p = put_text(p, ev->tls_version);
+	p = put_text(p, ev->cipher);
+	p = put_int4(p, ev->cipher_bits, true);
+	p = put_text(p, ev_trust_name(ev->trust));
+	p = put_text(p, ev_result_name(ev->result));
+	p = put_text(p, ev->reason);
+	p = put_text(p, ev_policy_name(ev->policy));
+	p = put_int4(p, ev->messages, false);
+	p = put_text(p, ev_status_name(ev->status));
 	p = put_qids(p, ev->queue_ids);
-	*p++ = '\t';
-	p = put_str(p, ev->origin);
-	*p++ = '\n';
+	p = put_text(p, ev->origin);
 	return p;
 }
 
 static int
 copy_batch(struct store *st)
 {
-	struct copyts cts = {INT64_MIN, ""};
 	char *chunk, *p;
 	PGresult *res;
 	size_t i;
@@ -508,7 +494,8 @@ copy_batch(struct store *st)
 	    "COPY sessions (ts, source, host, direction, domain, peer_host,"
 	    " peer_ip, peer_port, peer_helo, local_ip, local_port, tls,"
 	    " tls_version, cipher, cipher_bits, trust, result, reason,"
-	    " policy, messages, status, queue_ids, origin) FROM STDIN");
+	    " policy, messages, status, queue_ids, origin)"
+	    " FROM STDIN (FORMAT binary)");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		log_warnx("store: copy: %s", PQerrorMessage(st->db));
 		PQclear(res);
@@ -516,9 +503,12 @@ copy_batch(struct store *st)
 	}
 	PQclear(res);
 	chunk = xmalloc(STORE_COPY_CHUNK + COPY_ROW_MAX);
-	p = chunk;
+	memcpy(chunk, copy_header, COPY_HEADER_LEN);
+	p = chunk + COPY_HEADER_LEN;
 	for (i = 0; i < st->nev; i++) {
-		p = copy_row(p, &cts, &st->ev[i]);
+		p = copy_row(p, &st->ev[i]);
+		if (i + 1 == st->nev)
+			p = put_be16(p, UINT16_MAX); /* trailer: -1 */
 		if ((size_t)(p - chunk) >= STORE_COPY_CHUNK || i + 1 == st->nev) {
 			if (PQputCopyData(st->db, chunk, (int)(p - chunk)) != 1)
 				break;
