@@ -71,6 +71,8 @@ new_parser(const struct collect *c, const struct csource *s)
 	return parser_new(&po);
 }
 
+static void set_ckpt(struct collect *, struct csource *);
+
 struct collect *
 collect_new(struct store *st, const struct collect_opts *o)
 {
@@ -147,6 +149,11 @@ collect_add(struct collect *c, const char *path)
 	if (stat(abs, &sb) == 0)
 		s->ref_us = (int64_t)sb.st_mtime * 1000000;
 	memset(&pos, 0, sizeof(pos));
+	if (found)
+		log_debug("collect: %s: checkpoint inode %lld offset %lld "
+			  "resume %lld hash %s",
+		    abs, (long long)ck.inode, (long long)ck.offset,
+		    (long long)ck.resume, ck.first_hash);
 	if (found) {
 		pos.inode = ck.inode;
 		pos.offset = ck.resume;
@@ -168,6 +175,15 @@ collect_add(struct collect *c, const char *path)
 		    abs, (long long)ck.offset);
 	}
 	c->nsrc++;
+	/*
+	 * A file seen for the first time: record where we start at once, so
+	 * that a rotation before the first batch is followed after a crash.
+	 */
+	if (!found && got.inode >= 0) {
+		set_ckpt(c, s);
+		while (store_flush(c->st) == -1 && !sig_term)
+			daemon_sleep_ms(500);
+	}
 	return 0;
 }
 

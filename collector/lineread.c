@@ -23,6 +23,8 @@ struct lineread {
 	bool discard;	   /* dropping the rest of an over-long line */
 	bool final;
 	bool eof;	   /* last read() returned 0 */
+	lineread_check_fn check;
+	void *check_arg;
 };
 
 struct lineread *
@@ -43,6 +45,13 @@ lineread_free(struct lineread *lr)
 		return;
 	free(lr->buf);
 	free(lr);
+}
+
+void
+lineread_set_check(struct lineread *lr, lineread_check_fn fn, void *arg)
+{
+	lr->check = fn;
+	lr->check_arg = arg;
 }
 
 void
@@ -69,6 +78,8 @@ fill(struct lineread *lr)
 {
 	ssize_t n;
 
+	if (lr->check != NULL && !lr->check(lr->check_arg))
+		return 0;
 	if (lr->start > 0) {
 		memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
 		lr->end -= lr->start;

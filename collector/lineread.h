@@ -29,6 +29,13 @@ struct lineread;
 /* A new reader on fd (not owned) whose next byte is at offset `off'. */
 struct lineread *lineread_new(int fd, int64_t off);
 void lineread_free(struct lineread *);
+/*
+ * Called before every read(); returning false makes lineread_next()
+ * return LR_AGAIN without reading (the owner saw the file change under
+ * it, e.g. truncated, and must act before any new byte is taken).
+ */
+typedef bool (*lineread_check_fn)(void *arg);
+void lineread_set_check(struct lineread *, lineread_check_fn, void *arg);
 /* Treat end of data as end of input: return a last unterminated line. */
 void lineread_set_final(struct lineread *, bool);
 enum lr_rc lineread_next(struct lineread *, const char **line, size_t *len,

@@ -38,6 +38,8 @@ struct tail {
 	struct lineread *lr;
 	char hash[TAIL_HASH_MAX + 1];
 	bool draining;		/* reading a rotated file to its end */
+	int gen;		/* draining PATH.gen; then PATH.gen-1 ... PATH */
+	bool changed;		/* truncated or rewritten under us */
 	int idle;		/* end-of-data calls since rotation seen */
 	bool rotated_pending;	/* report TAIL_ROTATED before more lines */
 };
@@ -75,6 +77,41 @@ tail_close(struct tail *t)
 	t->fd = -1;
 }
 
+/*
+ * Before every read(): is the file still the one we were reading?  It is
+ * not when it is shorter than what we took from it, or when its first
+ * line changed (copytruncate, then new lines past our offset): reading on
+ * would take the new file's bytes at the old file's offset.
+ */
+static bool
+tail_still_same(void *arg)
+{
+	struct tail *t = arg;
+	char h[TAIL_HASH_MAX + 1];
+	struct stat sb;
+	off_t pos;
+
+	if (t->draining || fstat(t->fd, &sb) == -1)
+		return true; /* a rotated file does not change any more */
+	/* Opened before its first line was complete: take its identity now. */
+	if (t->hash[0] == '\0') {
+		(void)first_hash(t->fd, t->hash);
+		log_debug("tail: %s: first-line hash now %s", t->path,
+		    t->hash);
+		return true;
+	}
+	pos = lseek(t->fd, 0, SEEK_CUR);
+	if (pos != (off_t)-1 && sb.st_size < pos) {
+		t->changed = true;
+		return false;
+	}
+	if (first_hash(t->fd, h) == 0 && strcmp(h, t->hash) != 0) {
+		t->changed = true;
+		return false;
+	}
+	return true;
+}
+
 /* Start reading `fd' (taken) at `off'. */
 static int
 tail_use(struct tail *t, int fd, int64_t off)
@@ -92,11 +129,18 @@ tail_use(struct tail *t, int fd, int64_t off)
 		return -1;
 	}
 	tail_close(t);
+	log_debug("tail: %s: reading inode %lld (generation %d%s) from %lld",
+	    t->path, (long long)sb.st_ino, t->gen,
+	    t->draining ? ", rotated" : "", (long long)off);
 	t->fd = fd;
 	t->ino = (int64_t)sb.st_ino;
 	(void)first_hash(fd, t->hash);
+	log_debug("tail: %s: inode %lld first-line hash %s", t->path,
+	    (long long)sb.st_ino, t->hash[0] ? t->hash : "(none yet)");
 	t->lr = lineread_new(fd, off);
+	lineread_set_check(t->lr, tail_still_same, t);
 	t->idle = 0;
+	t->changed = false;
 	return 0;
 }
 
@@ -106,27 +150,51 @@ open_ro(const char *path)
 	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 }
 
+/* PATH.n into out; false when it does not fit. */
+static bool
+gen_path(char *out, size_t outlen, const char *path, int n)
+{
+	return snprintf(out, outlen, "%s.%d", path, n) < (int)outlen;
+}
+
 /*
- * The rotated predecessor of our path with inode `ino': PATH.1, PATH.0 or
- * the newest PATH-* (logrotate dateext).  Returns an open fd or -1.
+ * Where our old file went: the rotated generation PATH.N (1 <= N <=
+ * TAIL_GENERATIONS) that is it (same inode: rename rotation), or that is
+ * its copy (same first line and at least `off' bytes: copytruncate, when
+ * `ino' still names PATH).  Returns an open fd and sets *gen, or -1.
+ * logrotate's dateext names (PATH-*) are looked at by inode as a last
+ * resort, as generation 1.
  */
 static int
-find_rotated(const char *path, int64_t ino)
+find_generation(const char *path, int64_t ino, const char *hash,
+    int64_t off, bool by_copy, int *gen)
 {
-	char cand[PATH_MAX], dir[PATH_MAX];
+	char cand[PATH_MAX], h[TAIL_HASH_MAX + 1], dir[PATH_MAX];
 	const char *base, *slash;
 	struct dirent *de;
 	struct stat sb;
 	size_t blen;
 	DIR *d;
-	int fd, i;
+	int fd, n;
 
-	for (i = 1; i >= 0; i--) {
-		(void)snprintf(cand, sizeof(cand), "%s.%d", path, i);
-		if (stat(cand, &sb) == 0 && (int64_t)sb.st_ino == ino &&
-		    (fd = open_ro(cand)) != -1)
+	for (n = 1; n <= TAIL_GENERATIONS; n++) {
+		if (!gen_path(cand, sizeof(cand), path, n) ||
+		    stat(cand, &sb) == -1)
+			continue;
+		if (by_copy ? (int64_t)sb.st_size < off || hash[0] == '\0' :
+			      (int64_t)sb.st_ino != ino)
+			continue;
+		if ((fd = open_ro(cand)) == -1)
+			continue;
+		if (!by_copy ||
+		    (first_hash(fd, h) == 0 && strcmp(h, hash) == 0)) {
+			*gen = n;
 			return fd;
+		}
+		(void)close(fd);
 	}
+	if (by_copy)
+		return -1;
 	slash = strrchr(path, '/');
 	base = slash ? slash + 1 : path;
 	(void)snprintf(dir, sizeof(dir), "%.*s",
@@ -144,33 +212,12 @@ find_rotated(const char *path, int64_t ino)
 			continue;
 		if (stat(cand, &sb) == 0 && (int64_t)sb.st_ino == ino) {
 			fd = open_ro(cand);
+			*gen = 1;
 			break;
 		}
 	}
 	(void)closedir(d);
 	return fd;
-}
-
-/*
- * The copy logrotate's copytruncate made of our file: PATH.1 with our
- * first line and at least `off' bytes.  Returns an open fd or -1.
- */
-static int
-find_copy(const char *path, const char *hash, int64_t off)
-{
-	char cand[PATH_MAX], h[TAIL_HASH_MAX + 1];
-	struct stat sb;
-	int fd;
-
-	if (hash[0] == '\0' ||
-	    snprintf(cand, sizeof(cand), "%s.1", path) >= (int)sizeof(cand) ||
-	    (fd = open_ro(cand)) == -1)
-		return -1;
-	if (fstat(fd, &sb) == 0 && (int64_t)sb.st_size >= off &&
-	    first_hash(fd, h) == 0 && strcmp(h, hash) == 0)
-		return fd;
-	(void)close(fd);
-	return -1;
 }
 
 struct tail *
@@ -187,7 +234,7 @@ tail_open(const char *path, const struct tail_pos *resume, bool from_end)
 	fd = open_ro(path);
 	open_errno = errno;
 	if (resume != NULL && resume->inode >= 0) {
-		int old = -1;
+		int old = -1, gen = 0;
 
 		if (fd != -1 && fstat(fd, &sb) == 0 &&
 		    (int64_t)sb.st_ino == resume->inode) {
@@ -200,21 +247,27 @@ tail_open(const char *path, const struct tail_pos *resume, bool from_end)
 				goto fail;
 			}
 			/* Truncated while we were away: the copy has it. */
-			old = find_copy(path, resume->first_hash,
-			    resume->offset);
+			log_debug("tail: %s: same inode, size %lld, hash %s: "
+				  "truncated while stopped",
+			    path, (long long)sb.st_size, hash);
+			old = find_generation(path, resume->inode,
+			    resume->first_hash, resume->offset, true, &gen);
 		} else {
 			/* Rotated while stopped: finish the old file first. */
-			old = find_rotated(path, resume->inode);
+			old = find_generation(path, resume->inode,
+			    resume->first_hash, resume->offset, false, &gen);
 		}
 		if (old != -1) {
 			log_info("tail: %s: rotated while stopped; reading the "
-				 "rest of the old file first",
-			    path);
+				 "rest of the old file (now %s.%d) and the "
+				 "newer ones first",
+			    path, path, gen);
 			if (fd != -1)
 				(void)close(fd);
 			if (tail_use(t, old, resume->offset) == -1)
 				goto fail;
 			t->draining = true;
+			t->gen = gen;
 			return t;
 		}
 		log_warnx("tail: %s: the file read before is gone; lines "
@@ -259,12 +312,46 @@ tail_position(const struct tail *t, struct tail_pos *pos)
 	    t->hash);
 }
 
-/* Switch to the file now at our path, from its start. */
+/* The generation n with PATH.n our file `ino', or -1. */
+static int
+generation_of(const char *path, int64_t ino)
+{
+	char cand[PATH_MAX];
+	struct stat sb;
+	int n;
+
+	for (n = 1; n <= TAIL_GENERATIONS; n++)
+		if (gen_path(cand, sizeof(cand), path, n) &&
+		    stat(cand, &sb) == 0 && (int64_t)sb.st_ino == ino)
+			return n;
+	return -1;
+}
+
+/*
+ * Switch to the next newer file, from its start: while draining rotated
+ * generations, the one just newer than ours (found again by inode, since
+ * the numbers shift when logrotate runs while we read), else the file at
+ * our path.
+ */
 static enum tail_rc
 switch_to_new(struct tail *t)
 {
-	int fd = open_ro(t->path);
+	char cand[PATH_MAX];
+	int fd, n;
 
+	if (t->draining && t->fd != -1 &&
+	    (n = generation_of(t->path, t->ino)) != -1)
+		t->gen = n;
+	while (t->draining && --t->gen >= 1) {
+		if (!gen_path(cand, sizeof(cand), t->path, t->gen) ||
+		    (fd = open_ro(cand)) == -1)
+			continue; /* a gap: try the next newer one */
+		if (tail_use(t, fd, 0) == -1)
+			return TAIL_ERR;
+		return TAIL_ROTATED;
+	}
+	t->gen = 0;
+	fd = open_ro(t->path);
 	if (fd == -1) {
 		if (errno != ENOENT)
 			log_warn("tail: %s", t->path);
@@ -284,15 +371,17 @@ static enum tail_rc
 truncated(struct tail *t)
 {
 	int64_t off = lineread_offset(t->lr);
-	int fd;
+	int fd, gen;
 
-	if ((fd = find_copy(t->path, t->hash, off)) != -1) {
+	if ((fd = find_generation(t->path, t->ino, t->hash, off, true,
+		 &gen)) != -1) {
 		log_info("tail: %s: truncated (copytruncate); reading the "
 			 "rest from its copy",
 		    t->path);
 		if (tail_use(t, fd, off) == -1)
 			return TAIL_ERR;
 		t->draining = true;
+		t->gen = gen;
 		return TAIL_AGAIN;
 	}
 	log_warnx("tail: %s: truncated and no copy found; reading it "
@@ -319,13 +408,12 @@ check_rotation(struct tail *t)
 	if (t->fd == -1)
 		return switch_to_new(t);
 	if (t->draining) {
-		/* The rotated file is complete: on to the new one. */
+		/* The rotated file is complete: on to the next newer one. */
 		return switch_to_new(t);
 	}
 	if (fstat(t->fd, &cur) == -1)
 		return TAIL_ERR;
-	/* Shorter than what read() gave us: truncated under us. */
-	if ((int64_t)cur.st_size < lineread_offset(t->lr) +
+	if (t->changed || (int64_t)cur.st_size < lineread_offset(t->lr) +
 		(int64_t)lineread_buffered(t->lr))
 		return truncated(t);
 	if (stat(t->path, &now) == -1 || (int64_t)now.st_ino == t->ino) {
@@ -335,6 +423,12 @@ check_rotation(struct tail *t)
 	/* Renamed away: one more idle round for late writes, then switch. */
 	if (t->idle++ < 1)
 		return TAIL_AGAIN;
+	/*
+	 * Continue with the generation right after ours: if we lagged behind
+	 * several rotations, our file is PATH.n now and PATH.n-1 comes next.
+	 */
+	t->draining = true;
+	t->gen = 0;
 	return switch_to_new(t);
 }
 

@@ -4,8 +4,9 @@
  * Survives rename+create rotation (the old file is drained to its end
  * before the new one is opened) and copytruncate (the lines appended
  * between our last read and the copy are read from FILE.1).  A file
- * rotated while tlsflow was stopped is found again by inode as FILE.1 or
- * FILE-* and read to its end first.  A line longer than LINEREAD_MAX is
+ * rotated while tlsflow was stopped (once or several times) is found
+ * again among FILE.1 .. FILE.9 (or FILE-*) and read to its end, then the
+ * newer generations in turn, then FILE.  A line longer than LINEREAD_MAX is
  * returned cut, with *truncated set.
  * Ownership: tail_open() returns a new object, released by tail_free()
  * (NULL is a no-op).  Lines are borrowed until the next call.
@@ -17,7 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TAIL_HASH_MAX 16 /* hex digits of the first-line hash */
+#define TAIL_HASH_MAX 16   /* hex digits of the first-line hash */
+#define TAIL_GENERATIONS 9 /* rotated files looked at: PATH.1 .. PATH.9 */
 
 enum tail_rc {
 	TAIL_LINE = 1,	   /* *line, *len, *off are set */

@@ -12,20 +12,24 @@ log, per_round, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 styles = sys.argv[4:]
 n = 0
 
+def stamp(i):
+    # One session a second from 10:00:00, never going back, as in a real log.
+    return "Nov 22 %02d:%02d:%02d" % (10 + i // 3600, i // 60 % 60, i % 60)
+
 def session(i):
     pid = 1000 + i % 700
     dom = "d%d.test" % (i % 50)
-    tls = ("Nov 22 10:%02d:%02d mx postfix/smtp[%d]: Trusted TLS connection "
+    tls = ("%s mx postfix/smtp[%d]: Trusted TLS connection "
            "established to mx.%s[192.0.2.%d]:25: TLSv1.3 with cipher "
            "TLS_AES_256_GCM_SHA384 (256/256 bits)\n"
-           % (i // 60 % 60, i % 60, pid, dom, i % 200 + 1))
-    dl = ("Nov 22 10:%02d:%02d mx postfix/smtp[%d]: %X: to=<r@%s>, "
+           % (stamp(i), pid, dom, i % 200 + 1))
+    dl = ("%s mx postfix/smtp[%d]: %X: to=<r@%s>, "
           "relay=mx.%s[192.0.2.%d]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, "
           "status=sent (250 2.0.0 Ok)\n"
-          % (i // 60 % 60, i % 60, pid, 0xA00000 + i, dom, dom, i % 200 + 1))
+          % (stamp(i), pid, 0xA00000 + i, dom, dom, i % 200 + 1))
     # Other programs' lines in between, as in a real mail.log.
-    other = ("Nov 22 10:00:00 mx dovecot: imap-login: Login: user=<u%d>, "
-             "TLS handshaking: SSL_accept() failed\n" % i)
+    other = ("%s mx dovecot: imap-login: Login: user=<u%d>, "
+             "TLS handshaking: SSL_accept() failed\n" % (stamp(i), i))
     return tls + other + dl
 
 def append(count):
@@ -50,9 +54,11 @@ for r in range(rounds):
     style = styles[r % len(styles)]
     if style == "rename-stopped":
         ctl("stop")      # the caller stops the collector (SIGKILL)
+    # Shift the generations, as logrotate does: .8 -> .9, ..., .1 -> .2.
+    for g in range(8, 0, -1):
+        if os.path.exists("%s.%d" % (log, g)):
+            os.rename("%s.%d" % (log, g), "%s.%d" % (log, g + 1))
     if style.startswith("rename"):
-        if os.path.exists(log + ".1"):
-            os.rename(log + ".1", log + ".2")
         os.rename(log, log + ".1")
         open(log, "w").close()
     else:  # copytruncate, as logrotate does it

@@ -1,0 +1,339 @@
+/*
+ * registry.c - the parser front end (see parser.h)
+ *
+ * Splits each line's envelope (syslog.c), picks the MTA from the program
+ * tag, and passes the line to that MTA's module.  Finished sessions come
+ * back through a callback into a ring of events that parser_next()
+ * drains; the skip-before filter and the counters live here too.
+ *
+ * Input: log lines, untrusted (any bytes; the reader has already cut them
+ * at PARSER_LINE_MAX).  Nothing is logged per line: bad input only moves
+ * counters.
+ *
+ * MTAs plug in through the table `reg_mtas': a claim predicate on the
+ * envelope and new/free/line/finish/min_start hooks.  Only Postfix is
+ * implemented; lines of other MTAs count as "other" until their modules
+ * (exim.c, sendmail.c, opensmtpd.c) add a row.
+ *
+ * Memory: the MTA modules size their tables in parser_new(); the event
+ * ring grows by doubling, which happens only when many sessions finish at
+ * once (parser_finish(), idle expiry), up to max_sessions + 64 events.
+ * A caller that drains after every parser_line() never fills it.
+ *
+ * Single-threaded; one parser per source.
+ */
+#include "parsers/parser.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+#include "parsers/postfix.h"
+#include "parsers/syslog.h"
+
+#define REG_RING_MIN 64
+#define REG_RING_SLACK 64 /* events a line may add besides sessions */
+#define REG_SESSIONS_DEFAULT 4096
+
+/* One MTA module. */
+struct reg_mta {
+	const char *name;
+	enum parser_format format;
+	bool (*claims)(const struct syslog_msg *, bool strict);
+	void *(*create)(struct parser *);
+	void (*destroy)(void *);
+	enum parse_rc (*line)(void *, const struct syslog_msg *, int64_t off);
+	void (*finish)(void *, int64_t off);
+	bool (*min_start)(const void *, int64_t *off);
+};
+
+#define REG_MTAS 1
+
+struct parser {
+	struct parser_opts opts;
+	char origin[EV_ORIGIN_MAX + 1]; /* "ORIGIN:" */
+	size_t origin_len;
+	struct syslog_clock clock;
+	struct parser_stats st;
+	void *mta[REG_MTAS]; /* per reg_mtas row; NULL: not in use */
+	struct tls_event *ring;
+	size_t cap, head, count, cap_max;
+	int64_t skip_off;  /* drop events with end_off below this */
+	int64_t last_off;  /* start of the last line fed, -1: none */
+	int64_t next_off;  /* just after it */
+};
+
+/* ------------------------------------------------------------------ */
+/* Postfix hooks. */
+
+/*
+ * origin = "ORIGIN:START_OFF".  By hand rather than snprintf(): this runs
+ * for every event and printf's machinery was a tenth of the parse time.
+ */
+static void
+reg_origin(const struct parser *p, struct tls_event *ev)
+{
+	char digits[24];
+	size_t n = 0, room = sizeof(ev->origin) - 1 - p->origin_len;
+	uint64_t v = ev->start_off > 0 ? (uint64_t)ev->start_off : 0;
+
+	memcpy(ev->origin, p->origin, p->origin_len);
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0 && n < sizeof(digits));
+	if (n > room) {
+		n = room; /* a path near EV_ORIGIN_MAX: keep its prefix */
+		ev->flags |= EV_F_TRUNCATED;
+	}
+	for (v = 0; v < n; v++)
+		ev->origin[p->origin_len + v] = digits[n - 1 - v];
+	ev->origin[p->origin_len + n] = '\0';
+}
+
+static void
+reg_emit(void *arg, struct tls_event *ev)
+{
+	struct parser *p = arg;
+	struct tls_event *slot;
+	size_t i;
+
+	if (p->count == p->cap) {
+		if (p->cap >= p->cap_max) {
+			/* The caller stopped draining: the oldest goes. */
+			p->st.dropped++;
+			p->head = (p->head + 1) % p->cap;
+			p->count--;
+		} else {
+			struct tls_event *nr;
+			size_t ncap = p->cap * 2 > p->cap_max ? p->cap_max
+							      : p->cap * 2;
+
+			nr = xreallocarray(NULL, ncap, sizeof(*nr));
+			for (i = 0; i < p->count; i++)
+				nr[i] = p->ring[(p->head + i) % p->cap];
+			free(p->ring);
+			p->ring = nr;
+			p->cap = ncap;
+			p->head = 0;
+		}
+	}
+	slot = &p->ring[(p->head + p->count) % p->cap];
+	*slot = *ev;
+	reg_origin(p, slot);
+	p->count++;
+}
+
+static void *
+reg_pf_create(struct parser *p)
+{
+	return postfix_new(&p->opts, &p->st, reg_emit, p);
+}
+
+static void
+reg_pf_destroy(void *m)
+{
+	postfix_free(m);
+}
+
+static enum parse_rc
+reg_pf_line(void *m, const struct syslog_msg *msg, int64_t off)
+{
+	return postfix_line(m, msg, off);
+}
+
+static void
+reg_pf_finish(void *m, int64_t off)
+{
+	postfix_finish(m, off);
+}
+
+static bool
+reg_pf_min_start(const void *m, int64_t *off)
+{
+	return postfix_min_start(m, off);
+}
+
+/* clang-format off */
+static const struct reg_mta reg_mtas[REG_MTAS] = {
+	{"postfix", PARSER_POSTFIX, postfix_claims, reg_pf_create,
+	    reg_pf_destroy, reg_pf_line, reg_pf_finish, reg_pf_min_start},
+};
+
+static const struct {
+	const char *name;
+	enum parser_format format;
+} reg_formats[] = {
+	{"auto", PARSER_AUTO}, {"postfix", PARSER_POSTFIX},
+	{"exim", PARSER_EXIM}, {"sendmail", PARSER_SENDMAIL},
+	{"opensmtpd", PARSER_OPENSMTPD}, {NULL, PARSER_AUTO}
+};
+/* clang-format on */
+
+/* ------------------------------------------------------------------ */
+
+int
+parser_format_lookup(const char *name, enum parser_format *out)
+{
+	size_t i;
+
+	for (i = 0; reg_formats[i].name != NULL; i++)
+		if (strcmp(reg_formats[i].name, name) == 0) {
+			*out = reg_formats[i].format;
+			return 0;
+		}
+	return -1;
+}
+
+struct parser *
+parser_new(const struct parser_opts *o)
+{
+	struct parser *p = xcalloc(1, sizeof(*p));
+	size_t i, n;
+
+	p->opts = *o;
+	/* "ORIGIN:" with room for at least 20 digits after it. */
+	n = strlen(o->origin != NULL ? o->origin : "-");
+	if (n > sizeof(p->origin) - 22)
+		n = sizeof(p->origin) - 22;
+	memcpy(p->origin, o->origin != NULL ? o->origin : "-", n);
+	p->origin[n++] = ':';
+	p->origin_len = n;
+	p->opts.origin = NULL;
+	syslog_clock_init(&p->clock, o->year, o->ref_time_us);
+	n = o->max_sessions ? o->max_sessions : REG_SESSIONS_DEFAULT;
+	p->cap_max = n + REG_RING_SLACK;
+	p->cap = REG_RING_MIN;
+	p->ring = xreallocarray(NULL, p->cap, sizeof(*p->ring));
+	p->last_off = -1;
+	p->next_off = 0;
+	for (i = 0; i < REG_MTAS; i++)
+		if (o->format == PARSER_AUTO || o->format == reg_mtas[i].format)
+			p->mta[i] = reg_mtas[i].create(p);
+	/* The modules copied what they keep; the caller's strings are not
+	 * used after parser_new() returns. */
+	p->opts.host = NULL;
+	p->opts.submission_services = NULL;
+	return p;
+}
+
+void
+parser_free(struct parser *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < REG_MTAS; i++)
+		if (p->mta[i] != NULL)
+			reg_mtas[i].destroy(p->mta[i]);
+	free(p->ring);
+	free(p);
+}
+
+enum parse_rc
+parser_line(struct parser *p, const char *line, size_t len, int64_t offset)
+{
+	struct syslog_msg m;
+	enum parse_rc rc;
+	size_t i;
+
+	p->st.lines++;
+	p->last_off = offset;
+	p->next_off = offset + (int64_t)len + 1;
+	if (len > 0 && line[len - 1] == '\r')
+		len--; /* a file that went through a CRLF editor */
+	switch (syslog_parse(&p->clock, line, len, &m)) {
+	case SYSLOG_OK:
+		break;
+	case SYSLOG_BADTIME:
+		p->st.badtime++;
+		return PARSE_NONE;
+	default:
+		p->st.other++; /* a time, but no program tag: not an MTA */
+		return PARSE_NONE;
+	}
+	for (i = 0; i < REG_MTAS; i++) {
+		if (p->mta[i] == NULL ||
+		    !reg_mtas[i].claims(&m, p->opts.format == PARSER_AUTO))
+			continue;
+		rc = reg_mtas[i].line(p->mta[i], &m, offset);
+		if (rc == PARSE_NONE)
+			p->st.unused++;
+		else if (rc == PARSE_MALFORMED)
+			p->st.malformed++;
+		return rc;
+	}
+	p->st.other++;
+	return PARSE_NONE;
+}
+
+void
+parser_note_truncated(struct parser *p)
+{
+	p->st.truncated++;
+}
+
+bool
+parser_next(struct parser *p, struct tls_event *out)
+{
+	while (p->count > 0) {
+		struct tls_event *ev = &p->ring[p->head];
+
+		p->head = (p->head + 1) % p->cap;
+		p->count--;
+		if (ev->end_off < p->skip_off) {
+			p->st.skipped++; /* committed before the restart */
+			continue;
+		}
+		*out = *ev;
+		p->st.events++;
+		return true;
+	}
+	return false;
+}
+
+void
+parser_finish(struct parser *p)
+{
+	size_t i;
+
+	/*
+	 * Sessions closed here complete at the end of the input, after every
+	 * line fed: a session still open when a checkpoint was taken must not
+	 * look "already committed" when it is finished after a restart.
+	 */
+	for (i = 0; i < REG_MTAS; i++)
+		if (p->mta[i] != NULL)
+			reg_mtas[i].finish(p->mta[i], p->next_off);
+}
+
+void
+parser_skip_before(struct parser *p, int64_t off)
+{
+	p->skip_off = off;
+}
+
+/*
+ * The smallest start offset of an open session, else the offset after the
+ * last line.  Before any line it is 0: the parser cannot know where its
+ * caller began, and re-reading too much only costs time (skip_before
+ * drops the repeats), while a later offset could lose a session.
+ */
+int64_t
+parser_resume_offset(const struct parser *p)
+{
+	int64_t best = p->next_off, off;
+	size_t i;
+
+	for (i = 0; i < REG_MTAS; i++)
+		if (p->mta[i] != NULL && reg_mtas[i].min_start(p->mta[i], &off) &&
+		    off < best)
+			best = off;
+	return best;
+}
+
+void
+parser_get_stats(const struct parser *p, struct parser_stats *out)
+{
+	*out = p->st;
+}
