@@ -293,47 +293,54 @@ event_to_json(const struct tls_event *ev)
 	char ts[EV_TS_MAX + 1];
 
 	ev_format_ts(ev->ts_us, ts);
+	/*
+	 * Keys in sorted order: jansson keeps insertion order, so the output
+	 * is sorted without JSON_SORT_KEYS sorting every object.
+	 */
 	/* clang-format off */
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-	    " s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o,"
-	    " s:o, s:o}",
-	    "ts", ts,
-	    "source", jstr(ev_source_name(ev->source)),
-	    "host", jstr(ev->host),
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o,"
+	    " s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o,"
+	    " s:o, s:s}",
+	    "cipher", jstr(ev->cipher),
+	    "cipher_bits", jint(ev->cipher_bits),
 	    "direction", jstr(ev_dir_name(ev->dir)),
 	    "domain", jstr(ev->domain),
+	    "host", jstr(ev->host),
+	    "local_ip", jstr(ev->local_ip),
+	    "local_port", jint(ev->local_port),
+	    "messages", (json_int_t)ev->messages,
+	    "origin", jstr(ev->origin),
+	    "peer_helo", jstr(ev->peer_helo),
 	    "peer_host", jstr(ev->peer_host),
 	    "peer_ip", jstr(ev->peer_ip),
 	    "peer_port", jint(ev->peer_port),
-	    "peer_helo", jstr(ev->peer_helo),
-	    "local_ip", jstr(ev->local_ip),
-	    "local_port", jint(ev->local_port),
+	    "policy", jstr(ev_policy_name(ev->policy)),
+	    "queue_ids", jqids(ev->queue_ids),
+	    "reason", jstr(ev->reason),
+	    "result", jstr(ev_result_name(ev->result)),
+	    "source", jstr(ev_source_name(ev->source)),
+	    "status", jstr(ev_status_name(ev->status)),
 	    "tls", ev_tls_name(ev->tls),
 	    "tls_version", jstr(ev->tls_version),
-	    "cipher", jstr(ev->cipher),
-	    "cipher_bits", jint(ev->cipher_bits),
 	    "trust", jstr(ev_trust_name(ev->trust)),
-	    "result", jstr(ev_result_name(ev->result)),
-	    "reason", jstr(ev->reason),
-	    "policy", jstr(ev_policy_name(ev->policy)),
-	    "messages", (json_int_t)ev->messages,
-	    "status", jstr(ev_status_name(ev->status)),
-	    "queue_ids", jqids(ev->queue_ids),
-	    "origin", jstr(ev->origin));
+	    "ts", ts);
 	/* clang-format on */
 }
 
 int
 event_print(const struct tls_event *ev, FILE *fp)
 {
+	char buf[EVENT_JSON_MAX + 2];
 	json_t *j;
-	int rc;
+	size_t n;
 
 	if ((j = event_to_json(ev)) == NULL)
 		return -1;
-	rc = json_dumpf(j, fp, JSON_SORT_KEYS | JSON_COMPACT);
+	/* One buffer, one write: jansson's stream dump writes per token. */
+	n = json_dumpb(j, buf, EVENT_JSON_MAX, JSON_COMPACT);
 	json_decref(j);
-	if (rc == -1 || fputc('\n', fp) == EOF)
+	if (n == 0 || n > EVENT_JSON_MAX)
 		return -1;
-	return 0;
+	buf[n++] = '\n';
+	return fwrite(buf, 1, n, fp) == n ? 0 : -1;
 }

@@ -28,6 +28,8 @@
 #define EV_QIDS_MAX 127	   /* queue ids, space separated */
 #define EV_ORIGIN_MAX 255  /* "file:offset" */
 #define EV_TS_MAX 31	   /* "2026-11-22T10:00:01.123456Z" */
+/* The JSON line: every field escaped at worst 6x, plus keys. */
+#define EVENT_JSON_MAX 16384
 
 enum ev_source {
 	EV_SRC_NONE = 0,
