@@ -393,6 +393,7 @@ out:
 char *
 pgctl_conninfo(bool want_start)
 {
+	char marker[PATH_MAX];
 	struct pgpaths pp;
 	char *ci = NULL;
 	int lock;
@@ -405,8 +406,14 @@ pgctl_conninfo(bool want_start)
 		return conninfo_for(&pp, PGCTL_DBNAME);
 	if ((lock = lock_top(&pp)) == -1)
 		return NULL;
-	if (initdb(&pp) == 0 && start(&pp) == 0 && create_db(&pp) == 0)
+	/* The database is made once; a marker saves a connection later. */
+	join(marker, sizeof(marker), pp.top, "database-created");
+	if (initdb(&pp) == 0 && start(&pp) == 0 &&
+	    (access(marker, F_OK) == 0 || create_db(&pp) == 0)) {
 		ci = conninfo_for(&pp, PGCTL_DBNAME);
+		if (access(marker, F_OK) == -1)
+			(void)close(open(marker, O_WRONLY | O_CREAT, 0644));
+	}
 	(void)close(lock);
 	return ci;
 }
