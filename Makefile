@@ -45,7 +45,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
 CPPFLAGS += -I. -I$(BUILD) -DTLSFLOW_VERSION='"$(VERSION)"' \
-	    -DBINDIR='"$(BINDIR)"' -DLOCALSTATEDIR='"$(LOCALSTATEDIR)"'
+	    -DLOCALSTATEDIR='"$(LOCALSTATEDIR)"'
 CFLAGS   ?=
 ALL_CFLAGS = $(CSTD) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LDFLAGS  ?=

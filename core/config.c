@@ -2,8 +2,8 @@
  * config.c - the table of configuration keys and where the file is found
  *
  * The config file is untrusted text (conf.c checks it).  The default state
- * directory depends on how tlsflow runs: an installed binary (in BINDIR)
- * uses LOCALSTATEDIR/lib/tlsflow, a binary run from a checkout uses ./var.
+ * directory depends on how tlsflow runs: a binary run from a source tree
+ * uses ./var, an installed one LOCALSTATEDIR/lib/tlsflow.
  */
 #include "core/config.h"
 
@@ -17,9 +17,6 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-#ifndef BINDIR
-#define BINDIR "/usr/local/bin"
-#endif
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
 #endif
@@ -37,6 +34,34 @@ long long cf_batch_size;
 long long cf_flush_interval;
 long long cf_counters_interval;
 long long cf_retry_max;
+/* reporter (reporter/) */
+char *cf_organization_name;
+char *cf_contact_info;
+char *cf_report_sender;
+char *cf_report_suppress;
+char *cf_report_relay;
+char *cf_report_sendmail;
+char *cf_dkim_selector;
+char *cf_dkim_domain;
+char *cf_dkim_key;
+char *cf_dns_server;
+char *cf_report_ca_file;
+bool cf_report_https_insecure;
+bool cf_report_lookups;
+long long cf_report_spread;
+long long cf_report_retry_base;
+long long cf_report_timeout;
+long long cf_dns_timeout;
+/* sniffer (collector/sniff.c) */
+char *cf_sniff_interface;
+char *cf_sniff_ports;
+char *cf_sniff_tls_ports;
+char *cf_sniff_submission_ports;
+char *cf_local_addresses;
+char *cf_sniff_user;
+long long cf_flow_max;
+long long cf_flow_idle;
+long long cf_flow_memcap;
 
 /* clang-format off */
 const struct conf_key config_keys[] = {
@@ -53,6 +78,32 @@ const struct conf_key config_keys[] = {
 	{"flush_interval",    CONF_INT,  &cf_flush_interval,    10, 60000,  "1000", 0},
 	{"counters_interval", CONF_INT,  &cf_counters_interval, 0, 86400,   "300",  0},
 	{"retry_max",         CONF_INT,  &cf_retry_max,         1, 3600,    "30",   0},
+	{"organization_name", CONF_STR,  &cf_organization_name, 0, 0,       "",     0},
+	{"contact_info",      CONF_STR,  &cf_contact_info,      0, 0,       "",     0},
+	{"report_sender",     CONF_STR,  &cf_report_sender,     0, 0,       "",     0},
+	{"report_suppress",   CONF_STR,  &cf_report_suppress,   0, 0,       "",     0},
+	{"report_relay",      CONF_STR,  &cf_report_relay,      0, 0,       "",     0},
+	{"report_sendmail",   CONF_STR,  &cf_report_sendmail,   0, 0,       "/usr/sbin/sendmail", 0},
+	{"dkim_selector",     CONF_STR,  &cf_dkim_selector,     0, 0,       "",     0},
+	{"dkim_domain",       CONF_STR,  &cf_dkim_domain,       0, 0,       "",     0},
+	{"dkim_key",          CONF_STR,  &cf_dkim_key,          0, 0,       "",     0},
+	{"dns_server",        CONF_STR,  &cf_dns_server,        0, 0,       "",     0},
+	{"dns_timeout",       CONF_INT,  &cf_dns_timeout,       100, 60000, "3000", 0},
+	{"report_ca_file",    CONF_STR,  &cf_report_ca_file,    0, 0,       "",     0},
+	{"report_https_insecure", CONF_BOOL, &cf_report_https_insecure, 0, 0, "no", 0},
+	{"report_lookups",    CONF_BOOL, &cf_report_lookups,    0, 0,       "yes",  0},
+	{"report_spread",     CONF_INT,  &cf_report_spread,     0, 86400,   "14400", 0},
+	{"report_retry_base", CONF_INT,  &cf_report_retry_base, 1, 86400,   "300",  0},
+	{"report_timeout",    CONF_INT,  &cf_report_timeout,    1, 600,     "60",   0},
+	{"sniff_interface",   CONF_STR,  &cf_sniff_interface,   0, 0,       "any",  CONF_NO_RELOAD},
+	{"sniff_ports",       CONF_STR,  &cf_sniff_ports,       0, 0,       "25 465 587", CONF_NO_RELOAD},
+	{"sniff_tls_ports",   CONF_STR,  &cf_sniff_tls_ports,   0, 0,       "465",  CONF_NO_RELOAD},
+	{"sniff_submission_ports", CONF_STR, &cf_sniff_submission_ports, 0, 0, "465 587", CONF_NO_RELOAD},
+	{"local_addresses",   CONF_STR,  &cf_local_addresses,   0, 0,       "",     CONF_NO_RELOAD},
+	{"sniff_user",        CONF_STR,  &cf_sniff_user,        0, 0,       "nobody", CONF_NO_RELOAD},
+	{"flow_max",          CONF_INT,  &cf_flow_max,          16, 16777216, "65536", CONF_NO_RELOAD},
+	{"flow_idle",         CONF_INT,  &cf_flow_idle,         1, 86400,   "300",  CONF_NO_RELOAD},
+	{"flow_memcap",       CONF_INT,  &cf_flow_memcap,       1, 65536,   "256",  CONF_NO_RELOAD},
 	{NULL, 0, NULL, 0, 0, NULL, 0}
 };
 /* clang-format on */
@@ -162,30 +213,40 @@ config_path(void)
 	return conf_file;
 }
 
+/*
+ * Is the running binary part of a source tree?  It is when core/config.c
+ * sits in its directory or one of the two above it (./tlsflow,
+ * build/san/tlsflow).
+ */
+static bool
+in_source_tree(void)
+{
+	char exe[PATH_MAX], probe[PATH_MAX + 32];
+	ssize_t n;
+	char *slash;
+	int up;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return false;
+	exe[n] = '\0';
+	for (up = 0; up < 3; up++) {
+		if ((slash = strrchr(exe, '/')) == NULL)
+			return false;
+		*slash = '\0';
+		(void)snprintf(probe, sizeof(probe), "%s/core/config.c", exe);
+		if (access(probe, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
 const char *
 config_state_dir(void)
 {
-	static char dflt[PATH_MAX];
-	char exe[PATH_MAX];
-	ssize_t n;
-
 	if (cf_state_dir != NULL && cf_state_dir[0] != '\0')
 		return cf_state_dir;
-	if (dflt[0] != '\0')
-		return dflt;
-	/* An installed binary keeps its state in the system's place. */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		if (strncmp(exe, BINDIR "/", strlen(BINDIR) + 1) == 0 &&
-		    strchr(exe + strlen(BINDIR) + 1, '/') == NULL) {
-			(void)snprintf(dflt, sizeof(dflt), "%s/lib/tlsflow",
-			    LOCALSTATEDIR);
-			return dflt;
-		}
-	}
-	(void)snprintf(dflt, sizeof(dflt), "./var");
-	return dflt;
+	/* A checkout keeps its state in ./var, an installed one in /var. */
+	return in_source_tree() ? "./var" : LOCALSTATEDIR "/lib/tlsflow";
 }
 
 const char *
