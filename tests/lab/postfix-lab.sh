@@ -15,8 +15,9 @@
 # expected.tsv is what the parser must make of it.  expected.tsv is written
 # from the scenario table alone, never from the log, so that a wrong
 # parser cannot agree with a wrong lab.  The script checks only that every
-# planned delivery attempt happened with the planned status; it exits 0 only
-# then.  All instances are stopped on any exit.
+# planned delivery attempt happened with the planned status (and, with
+# --pcap, that the capture has exactly one TCP connection per planned
+# session); it exits 0 only then.  All instances are stopped on any exit.
 #
 # Network: everything listens on and talks to 127.0.0.0/8 only.  Peer name
 # lookups are off so that no DNS query leaves the host.
@@ -28,7 +29,9 @@ usage() {
 	exit 2
 }
 
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	usage
+fi
 DIR=$1
 PCAP=no
 if [ $# -eq 2 ]; then
@@ -42,7 +45,7 @@ die() {
 }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (Postfix instances, tcpdump)"
-for cmd in postfix postconf postsuper sendmail swaks openssl ss runuser; do
+for cmd in postfix postconf postsuper sendmail swaks openssl ss runuser script; do
 	command -v "$cmd" >/dev/null || die "missing command: $cmd"
 done
 [ "$PCAP" = no ] || command -v tcpdump >/dev/null || die "missing tcpdump"
@@ -65,6 +68,14 @@ swaks --support 2>&1 | grep -q '^=== TLS supported' ||
 #
 # Counts differ between neighbours so that a parser that mixes up domains
 # or counts lines instead of sessions shows it.
+#
+# trust for the three certificate failures is "untrusted", not empty: under
+# a "secure" policy Postfix still completes the handshake, logs
+# "certificate verification failed ..." and then "Untrusted TLS connection
+# established ...", and only then defers with "Server certificate not
+# verified".  Since Postfix 3.6 a name mismatch is found by OpenSSL during
+# chain verification (num=62:hostname mismatch), so it too is "Untrusted",
+# not "Trusted".  encrypt-notls has no handshake, hence no trust.
 SCENARIOS=(
 	"valid.test|outbound|valid|may|tls|success|trusted|sent|3"
 	"verified.test|outbound|valid|secure match=mx.valid.test|tls|success|verified|sent|2"
@@ -72,9 +83,9 @@ SCENARIOS=(
 	"expired.test|outbound|expired|may|tls|success|untrusted|sent|1"
 	"mismatch.test|outbound|mismatch|may|tls|success|trusted|sent|2"
 	"notls.test|outbound|notls|may|plaintext|-|-|sent|3"
-	"secure-selfsigned.test|outbound|selfsigned|secure|failed|certificate-not-trusted|-|deferred|2"
-	"secure-expired.test|outbound|expired|secure match=mx.expired.test|failed|certificate-expired|-|deferred|1"
-	"secure-mismatch.test|outbound|mismatch|secure match=mx.mismatch.test|failed|certificate-host-mismatch|-|deferred|2"
+	"secure-selfsigned.test|outbound|selfsigned|secure|failed|certificate-not-trusted|untrusted|deferred|2"
+	"secure-expired.test|outbound|expired|secure match=mx.expired.test|failed|certificate-expired|untrusted|deferred|1"
+	"secure-mismatch.test|outbound|mismatch|secure match=mx.mismatch.test|failed|certificate-host-mismatch|untrusted|deferred|2"
 	"encrypt-notls.test|outbound|notls|encrypt|failed|starttls-not-supported|-|deferred|1"
 	"partner-tls.test|inbound|127.0.0.21|tls|tls|success|anonymous|-|3"
 	"partner-plain.test|inbound|127.0.0.22|plain|plaintext|-|-|-|2"
@@ -153,7 +164,7 @@ trap 'exit 143' TERM
 # Refuse early if a previous lab (or anything else) holds our addresses.
 for r in "${RECEIVERS[@]}" "out|$OUT_ADDR|-"; do
 	IFS='|' read -r _ addr _ <<<"$r"
-	for port in $PORT_MAY $PORT_POLICY; do
+	for port in $PORT_MAY $PORT_POLICY $OUT_PORT; do
 		if ss -Hltn "src $addr:$port" | grep -q .; then
 			die "$addr:$port is already in use (a lab still running?)"
 		fi
@@ -162,8 +173,9 @@ done
 
 # ---------------------------------------------------------------------------
 # Test CA.  Certificates are signed with "openssl ca" because OpenSSL 3.0's
-# "x509 -req" cannot set a validity period in the past, which the expired
-# certificate needs; one signing path keeps the certificates alike.
+# "x509 -req" has no -not_before/-not_after and its -days stops at -1, so
+# it cannot make a certificate that expired long ago; one signing path
+# keeps all CA-signed certificates alike.
 
 CA=$DIR/ca
 cat >"$CA/openssl.cnf" <<EOF
@@ -205,6 +217,9 @@ subjectAltName = DNS:\$ENV::LAB_SAN
 subjectKeyIdentifier = hash
 EOF
 mkdir "$CA/newcerts"
+# OpenSSL expands $ENV::LAB_SAN when it loads the file, so it must always
+# be set; sign() sets it per certificate.
+export LAB_SAN=unused.invalid
 : >"$CA/index.txt"
 echo 01 >"$CA/serial"
 
@@ -246,7 +261,8 @@ chmod 711 "$CA"
 
 # make_instance NAME HOSTNAME: config, queue and data directories, a
 # main.cf with what every lab instance shares, and master.cf without
-# chroot (the chroot would need copies of libraries and of DIR).
+# chroot (inside the jail, which is the queue directory, the daemons could
+# not read the CA, the lookup tables or /etc files kept outside it).
 make_instance() {
 	local base=$DIR/postfix/$1
 	local conf=$base/conf
@@ -260,6 +276,10 @@ queue_directory = $base/queue
 data_directory = $base/data
 myhostname = $2
 inet_protocols = ipv4
+# Postfix insists that inet_interfaces are addresses of an interface, and
+# 127.0.0.11 etc. are not (lo has 127.0.0.1/8).  The listeners name their
+# addresses in master.cf instead, which Postfix binds as given.
+inet_interfaces = loopback-only
 smtputf8_enable = no
 biff = no
 alias_maps =
@@ -283,10 +303,21 @@ listen() {
 	postconf -c "$1" -M "$2:$3/inet = $2:$3 inet n - n - - smtpd"
 }
 
+# pfx ARGS: run postfix(1) on a pseudo-terminal, output to postfix.log.
+# postfix(1) writes its errors to stderr only when stderr is a terminal;
+# otherwise they go to the log, which does not exist yet when the
+# configuration is wrong.
+pfx() {
+	echo "# postfix $*" >>"$DIR/postfix.log"
+	script -qec "$(printf '%q ' postfix "$@")" /dev/null \
+	    >>"$DIR/postfix.log" 2>&1 ||
+	    die "postfix $* failed: $(tail -n 3 "$DIR/postfix.log" | tr -d '\r')"
+}
+
 # start_instance CONF: create the queue directories, then start.
 start_instance() {
-	postfix -c "$1" check || die "postfix check failed for $1"
-	postfix -c "$1" start || die "postfix start failed for $1"
+	pfx -c "$1" check
+	pfx -c "$1" start
 	STARTED+=("$1")
 }
 
@@ -306,7 +337,6 @@ for r in "${RECEIVERS[@]}"; do
 	cat >>"$conf/main.cf" <<EOF
 syslog_name = postfix-$name
 maillog_file = $DIR/postfix/$name/mail.log
-inet_interfaces = $addr
 relay_domains =$domains
 relay_transport = discard:
 smtpd_tls_loglevel = 1
@@ -327,16 +357,19 @@ done
 # Our MTA.  Each message must be its own SMTP session so that sessions and
 # messages can be counted: no connection cache, no TLS connection reuse.
 # No TLS session cache either, so every session does a full handshake and
-# logs its own verification result.  A failed TLS handshake or verification
-# normally marks the destination dead after one failure, and the other
-# queued messages would then be deferred without a session ("delivery
-# temporarily suspended"); the failed-cohort limit of 0 switches that off.
+# logs its own verification result.  A session-level failure (a failed
+# verification is one) may make qmgr treat the next hop as dead, and the
+# messages still queued for it would then be deferred without a session
+# ("delivery temporarily suspended").  The lab's messages are normally
+# all handed out before the first failure, so this never showed; the
+# failed-cohort limit of 0 rules it out rather than leaving it to timing.
 make_instance out mx.out.test
 OUT=$DIR/postfix/out/conf
 mkdir -p "$DIR/postfix/out/vmail"
 chown nobody:nogroup "$DIR/postfix/out/vmail"
 : >"$OUT/transport"
 : >"$OUT/tls_policy"
+declare -A SYN_WANT=()	# "src>dst.port" -> sessions the capture must show
 for s in "${SCENARIOS[@]}"; do
 	IFS='|' read -r domain direction peer policy _ <<<"$s"
 	[ "$direction" = outbound ] || continue
@@ -355,18 +388,20 @@ for s in "${SCENARIOS[@]}"; do
 		printf '%s %s\n' "$hop" "$policy" >>"$OUT/tls_policy"
 	fi
 	printf '%s smtp:%s\n' "$domain" "$hop" >>"$OUT/transport"
+	IFS='|' read -r _ _ _ _ _ _ _ _ count <<<"$s"
+	key="$OUT_ADDR>$addr.${hop##*:}"
+	SYN_WANT[$key]=$((${SYN_WANT[$key]:-0} + count))
 done
 cat >>"$OUT/main.cf" <<EOF
 syslog_name = postfix
 maillog_file = $DIR/out/mail.log
-inet_interfaces = $OUT_ADDR
 myorigin = out.test
 smtp_bind_address = $OUT_ADDR
 
 # Inbound: mail for out.test goes to a Maildir through virtual(8).
 virtual_mailbox_domains = out.test
 virtual_mailbox_base = $DIR/postfix/out/vmail
-virtual_mailbox_maps = inline:{ $INBOUND_RCPT = someone/ }
+virtual_mailbox_maps = inline:{$INBOUND_RCPT=someone/}
 virtual_uid_maps = static:$(id -u nobody)
 virtual_gid_maps = static:$(id -g nobody)
 smtpd_tls_security_level = may
@@ -428,15 +463,17 @@ fi
 # Outbound mail is put into the maildrop before "out" starts; pickup then
 # queues it all at once.  Submitting to a running instance and then running
 # "postqueue -f" would race: a message deferred before the flush would be
-# retried at once, adding sessions the table does not plan.
-postfix -c "$OUT" check || die "postfix check failed for $OUT"
+# retried at once, adding sessions the table does not plan.  postdrop warns
+# that pickup is not running (into sendmail.log); that is expected.
+pfx -c "$OUT" check
 for s in "${SCENARIOS[@]}"; do
 	IFS='|' read -r domain direction _ _ _ _ _ _ count <<<"$s"
 	[ "$direction" = outbound ] || continue
 	for i in $(seq "$count"); do
 		printf 'From: user@out.test\nTo: rcpt%s@%s\nSubject: lab %s %s/%s\n\nTLS lab message.\n' \
 		    "$i" "$domain" "$domain" "$i" "$count" |
-		    sendmail -C "$OUT" -i -f user@out.test -- "rcpt$i@$domain" ||
+		    sendmail -C "$OUT" -i -f user@out.test -- "rcpt$i@$domain" \
+		    2>>"$DIR/sendmail.log" ||
 		    die "sendmail failed for $domain"
 	done
 done
@@ -447,6 +484,8 @@ start_instance "$OUT"
 for s in "${SCENARIOS[@]}"; do
 	IFS='|' read -r domain direction peer policy _ _ _ _ count <<<"$s"
 	[ "$direction" = inbound ] || continue
+	key="$peer>$OUT_ADDR.$OUT_PORT"
+	SYN_WANT[$key]=$((${SYN_WANT[$key]:-0} + count))
 	tlsopt=()
 	[ "$policy" = tls ] && tlsopt=(--tls)
 	for i in $(seq "$count"); do
@@ -539,11 +578,28 @@ if [ "$PCAP" = yes ]; then
 	# Let the sessions' QUIT and FIN reach the capture before stopping it.
 	for _ in $(seq 50); do
 		ss -Htn state established \
-		    "( sport = :$PORT_MAY or sport = :$PORT_POLICY or dport = :$PORT_MAY or dport = :$PORT_POLICY )" |
+		    "( sport = :$PORT_MAY or sport = :$PORT_POLICY or sport = :$OUT_PORT or dport = :$PORT_MAY or dport = :$PORT_POLICY or dport = :$OUT_PORT )" |
 		    grep -q . || break
 		sleep 0.1
 	done
 	stop_tcpdump
+
+	# The capture is evidence of its own: one TCP connection per planned
+	# session, no more (retries, cached connections) and no fewer.
+	declare -A syn_seen=()
+	while read -r n key; do
+		syn_seen[$key]=$n
+	done < <(tcpdump -nr "$DIR/lab.pcap" \
+	    'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' 2>/dev/null |
+	    awk '{ sub(/\.[0-9]+$/, "", $3); sub(/:$/, "", $5); print $3 ">" $5 }' |
+	    sort | uniq -c)
+	for key in "${!SYN_WANT[@]}" "${!syn_seen[@]}"; do
+		if [ "${SYN_WANT[$key]:-0}" -ne "${syn_seen[$key]:-0}" ]; then
+			echo "postfix-lab: $key: want ${SYN_WANT[$key]:-0} connections, capture has ${syn_seen[$key]:-0}" >&2
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ] || die "the capture does not match the scenario table"
 fi
 
 if [ "$PCAP" = yes ]; then
