@@ -57,8 +57,7 @@ schema_ready(const char *ci)
 int
 cmd_collect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"once", no_argument, NULL, 'o'},
+	static const struct option opts[] = {{"once", no_argument, NULL, 'o'},
 	    {"from-start", no_argument, NULL, 's'},
 	    {"from-end", no_argument, NULL, 'e'},
 	    {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
@@ -90,7 +89,8 @@ cmd_collect(int argc, char **argv)
 		}
 	}
 	if (parser_format_lookup(fmt, &co.format) == -1) {
-		(void)fprintf(stderr, "tlsflow: collect: unknown format \"%s\"\n",
+		(void)fprintf(stderr,
+		    "tlsflow: collect: unknown format \"%s\"\n",
 		    log_str(fmt, strlen(fmt)));
 		return 2;
 	}
@@ -113,8 +113,8 @@ cmd_collect(int argc, char **argv)
 				goto out;
 	}
 	log_info("collect: started (%s)", co.once ? "to the end of the "
-						    "input" :
-						    "following");
+						    "input"
+						  : "following");
 	rc = collect_run(c) == 0 ? 0 : 1;
 	collect_log_counters(c);
 out:

@@ -25,9 +25,10 @@
 static int
 parse_usage(void)
 {
-	(void)fprintf(stderr, "usage: tlsflow parse [--format "
-			      "auto|postfix|exim|sendmail|opensmtpd] "
-			      "[--year YYYY] [--stats] [--summary] [FILE...]\n");
+	(void)fprintf(stderr,
+	    "usage: tlsflow parse [--format "
+	    "auto|postfix|exim|sendmail|opensmtpd] "
+	    "[--year YYYY] [--stats] [--summary] [FILE...]\n");
 	return 2;
 }
 
@@ -54,17 +55,18 @@ print_ready(struct parser *p, FILE *out, struct parse_tally *t)
 static void
 print_tally(const struct parse_tally *t)
 {
-	static const enum ev_tls order[] = {EV_TLS_OK, EV_TLS_PLAIN,
-	    EV_TLS_FAILED, EV_TLS_UNKNOWN};
+	static const enum ev_tls order[] = {
+	    EV_TLS_OK, EV_TLS_PLAIN, EV_TLS_FAILED, EV_TLS_UNKNOWN};
 	uint64_t known, total;
 	int d;
 	size_t k;
 
-	(void)printf("%-11s %10s %10s %10s %10s %10s %9s\n", "direction",
-	    "tls", "plaintext", "failed", "unknown", "messages", "encrypted");
+	(void)printf("%-11s %10s %10s %10s %10s %10s %9s\n", "direction", "tls",
+	    "plaintext", "failed", "unknown", "messages", "encrypted");
 	for (d = EV_DIR_OUT; d <= EV_DIR_SUBMISSION; d++) {
-		known = t->sessions[d][EV_TLS_OK] + t->sessions[d][EV_TLS_PLAIN] +
-		    t->sessions[d][EV_TLS_FAILED];
+		known = t->sessions[d][EV_TLS_OK] +
+			t->sessions[d][EV_TLS_PLAIN] +
+			t->sessions[d][EV_TLS_FAILED];
 		total = 0;
 		for (k = 0; k < 4; k++)
 			total += t->messages[d][order[k]];
@@ -79,8 +81,8 @@ print_tally(const struct parse_tally *t)
 			    100.0 * (double)t->sessions[d][EV_TLS_OK] /
 				(double)known);
 		else
-			(void)printf(" %10llu %9s\n",
-			    (unsigned long long)total, "-");
+			(void)printf(
+			    " %10llu %9s\n", (unsigned long long)total, "-");
 	}
 }
 
@@ -92,9 +94,9 @@ log_stats(const char *name, const struct parser_stats *s)
 		 "%llu evicted, %llu expired",
 	    name, (unsigned long long)s->lines, (unsigned long long)s->events,
 	    (unsigned long long)s->other, (unsigned long long)s->unused,
-	    (unsigned long long)s->malformed,
-	    (unsigned long long)s->truncated, (unsigned long long)s->badtime,
-	    (unsigned long long)s->evicted, (unsigned long long)s->expired);
+	    (unsigned long long)s->malformed, (unsigned long long)s->truncated,
+	    (unsigned long long)s->badtime, (unsigned long long)s->evicted,
+	    (unsigned long long)s->expired);
 }
 
 static int

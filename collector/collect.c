@@ -42,10 +42,10 @@ struct csource {
 	struct parser *p;
 	struct tls_event held;
 	bool have_held;
-	bool eof;	   /* no data at the last read */
-	bool finished;	   /* --once: parser finished at the end */
-	int64_t ref_us;	   /* year inference reference */
-	uint64_t lines;	   /* all parsers of this source */
+	bool eof;		  /* no data at the last read */
+	bool finished;		  /* --once: parser finished at the end */
+	int64_t ref_us;		  /* year inference reference */
+	uint64_t lines;		  /* all parsers of this source */
 	struct parser_stats done; /* stats of parsers already freed */
 };
 
@@ -129,7 +129,7 @@ collect_add(struct collect *c, const char *path)
 	if (path[0] == '/')
 		(void)snprintf(abs, sizeof(abs), "%s", path);
 	else if (getcwd(abs, sizeof(abs)) == NULL ||
-	    strlen(abs) + 1 + strlen(path) >= sizeof(abs)) {
+		 strlen(abs) + 1 + strlen(path) >= sizeof(abs)) {
 		log_warn("collect: %s", path);
 		return -1;
 	} else {
@@ -171,8 +171,8 @@ collect_add(struct collect *c, const char *path)
 	/* Resumed in the same file: drop what was already stored. */
 	if (found && got.inode == ck.inode && got.offset == ck.resume) {
 		parser_skip_before(s->p, ck.offset);
-		log_info("collect: %s: resuming at offset %lld",
-		    abs, (long long)ck.offset);
+		log_info("collect: %s: resuming at offset %lld", abs,
+		    (long long)ck.offset);
 	}
 	c->nsrc++;
 	/*
@@ -221,8 +221,8 @@ set_ckpt(struct collect *c, struct csource *s)
 	ck.offset = pos.offset;
 	resume = parser_resume_offset(s->p);
 	ck.resume = resume < pos.offset ? resume : pos.offset;
-	(void)snprintf(ck.first_hash, sizeof(ck.first_hash), "%s",
-	    pos.first_hash);
+	(void)snprintf(
+	    ck.first_hash, sizeof(ck.first_hash), "%s", pos.first_hash);
 	store_set_ckpt(c->st, &ck);
 }
 
@@ -266,7 +266,8 @@ pump(struct collect *c, struct csource *s)
 			rc = (int)lineread_next(s->lr, &line, &len, &off, &cut);
 		if (rc == TAIL_ROTATED) {
 			if (!rotate(c, s)) {
-				/* Not all in the batch: re-finish next round. */
+				/* Not all in the batch: re-finish next round.
+				 */
 				set_ckpt(c, s);
 				return n;
 			}
@@ -336,8 +337,7 @@ collect_log_counters(const struct collect *c)
 			 "%llu bad times, %llu evicted, %llu expired, %llu "
 			 "internal",
 		    s->name, (unsigned long long)ps.lines,
-		    (unsigned long long)ps.events,
-		    (unsigned long long)ps.other,
+		    (unsigned long long)ps.events, (unsigned long long)ps.other,
 		    (unsigned long long)ps.unused,
 		    (unsigned long long)ps.malformed,
 		    (unsigned long long)ps.truncated,

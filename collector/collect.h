@@ -18,8 +18,8 @@
 
 struct collect_opts {
 	enum parser_format format;
-	bool once;	/* read to the end of every source, then stop */
-	bool from_end;	/* files seen for the first time: start at end */
+	bool once;     /* read to the end of every source, then stop */
+	bool from_end; /* files seen for the first time: start at end */
 };
 
 struct collect;

@@ -22,7 +22,7 @@ struct lineread {
 	int64_t off;	   /* offset of buf[start] */
 	bool discard;	   /* dropping the rest of an over-long line */
 	bool final;
-	bool eof;	   /* last read() returned 0 */
+	bool eof; /* last read() returned 0 */
 	lineread_check_fn check;
 	void *check_arg;
 };
@@ -98,8 +98,8 @@ fill(struct lineread *lr)
 }
 
 enum lr_rc
-lineread_next(struct lineread *lr, const char **line, size_t *len,
-    int64_t *off, bool *truncated)
+lineread_next(struct lineread *lr, const char **line, size_t *len, int64_t *off,
+    bool *truncated)
 {
 	char *nl;
 	size_t avail;
@@ -110,8 +110,9 @@ lineread_next(struct lineread *lr, const char **line, size_t *len,
 		nl = memchr(lr->buf + lr->start, '\n', avail);
 		if (lr->discard) {
 			/* Skip the tail of a cut line, up to its newline. */
-			size_t skip = nl ? (size_t)(nl - (lr->buf + lr->start)) + 1 :
-			    avail;
+			size_t skip =
+			    nl ? (size_t)(nl - (lr->buf + lr->start)) + 1
+			       : avail;
 
 			lr->start += skip;
 			lr->off += (int64_t)skip;
@@ -121,8 +122,8 @@ lineread_next(struct lineread *lr, const char **line, size_t *len,
 				return n == 0 ? LR_AGAIN : LR_ERR;
 			continue;
 		}
-		if (nl != NULL && (size_t)(nl - (lr->buf + lr->start)) <=
-		    LINEREAD_MAX) {
+		if (nl != NULL &&
+		    (size_t)(nl - (lr->buf + lr->start)) <= LINEREAD_MAX) {
 			*line = lr->buf + lr->start;
 			*len = (size_t)(nl - *line);
 			*off = lr->off;

@@ -33,15 +33,15 @@
 
 struct tail {
 	char *path;
-	int fd;			/* the file being read, or -1 */
+	int fd; /* the file being read, or -1 */
 	int64_t ino;
 	struct lineread *lr;
 	char hash[TAIL_HASH_MAX + 1];
-	bool draining;		/* reading a rotated file to its end */
-	int gen;		/* draining PATH.gen; then PATH.gen-1 ... PATH */
-	bool changed;		/* truncated or rewritten under us */
-	int idle;		/* end-of-data calls since rotation seen */
-	bool rotated_pending;	/* report TAIL_ROTATED before more lines */
+	bool draining;	      /* reading a rotated file to its end */
+	int gen;	      /* draining PATH.gen; then PATH.gen-1 ... PATH */
+	bool changed;	      /* truncated or rewritten under us */
+	int idle;	      /* end-of-data calls since rotation seen */
+	bool rotated_pending; /* report TAIL_ROTATED before more lines */
 };
 
 /* FNV-1a 64 of the file's first line (up to LINEREAD_MAX bytes). */
@@ -62,8 +62,8 @@ first_hash(int fd, char out[TAIL_HASH_MAX + 1])
 	}
 	if (i == n && n < (ssize_t)sizeof(buf))
 		return 0; /* first line not complete yet: no identity */
-	(void)snprintf(out, TAIL_HASH_MAX + 1, "%016llx",
-	    (unsigned long long)h);
+	(void)snprintf(
+	    out, TAIL_HASH_MAX + 1, "%016llx", (unsigned long long)h);
 	return 0;
 }
 
@@ -96,8 +96,7 @@ tail_still_same(void *arg)
 	/* Opened before its first line was complete: take its identity now. */
 	if (t->hash[0] == '\0') {
 		(void)first_hash(t->fd, t->hash);
-		log_debug("tail: %s: first-line hash now %s", t->path,
-		    t->hash);
+		log_debug("tail: %s: first-line hash now %s", t->path, t->hash);
 		return true;
 	}
 	pos = lseek(t->fd, 0, SEEK_CUR);
@@ -166,8 +165,8 @@ gen_path(char *out, size_t outlen, const char *path, int n)
  * resort, as generation 1.
  */
 static int
-find_generation(const char *path, int64_t ino, const char *hash,
-    int64_t off, bool by_copy, int *gen)
+find_generation(const char *path, int64_t ino, const char *hash, int64_t off,
+    bool by_copy, int *gen)
 {
 	char cand[PATH_MAX], h[TAIL_HASH_MAX + 1], dir[PATH_MAX];
 	const char *base, *slash;
@@ -181,8 +180,8 @@ find_generation(const char *path, int64_t ino, const char *hash,
 		if (!gen_path(cand, sizeof(cand), path, n) ||
 		    stat(cand, &sb) == -1)
 			continue;
-		if (by_copy ? (int64_t)sb.st_size < off || hash[0] == '\0' :
-			      (int64_t)sb.st_ino != ino)
+		if (by_copy ? (int64_t)sb.st_size < off || hash[0] == '\0'
+			    : (int64_t)sb.st_ino != ino)
 			continue;
 		if ((fd = open_ro(cand)) == -1)
 			continue;
@@ -284,8 +283,8 @@ tail_open(const char *path, const struct tail_pos *resume, bool from_end)
 		return t;
 	}
 	if (fstat(fd, &sb) == -1 ||
-	    tail_use(t, fd, from_end && resume == NULL ?
-		    (int64_t)sb.st_size : 0) == -1)
+	    tail_use(t, fd,
+		from_end && resume == NULL ? (int64_t)sb.st_size : 0) == -1)
 		goto fail;
 	return t;
 fail:
@@ -308,8 +307,7 @@ tail_position(const struct tail *t, struct tail_pos *pos)
 {
 	pos->inode = t->ino;
 	pos->offset = t->lr ? lineread_offset(t->lr) : 0;
-	(void)snprintf(pos->first_hash, sizeof(pos->first_hash), "%s",
-	    t->hash);
+	(void)snprintf(pos->first_hash, sizeof(pos->first_hash), "%s", t->hash);
 }
 
 /* The generation n with PATH.n our file `ino', or -1. */
@@ -373,8 +371,8 @@ truncated(struct tail *t)
 	int64_t off = lineread_offset(t->lr);
 	int fd, gen;
 
-	if ((fd = find_generation(t->path, t->ino, t->hash, off, true,
-		 &gen)) != -1) {
+	if ((fd = find_generation(t->path, t->ino, t->hash, off, true, &gen)) !=
+	    -1) {
 		log_info("tail: %s: truncated (copytruncate); reading the "
 			 "rest from its copy",
 		    t->path);
@@ -413,8 +411,9 @@ check_rotation(struct tail *t)
 	}
 	if (fstat(t->fd, &cur) == -1)
 		return TAIL_ERR;
-	if (t->changed || (int64_t)cur.st_size < lineread_offset(t->lr) +
-		(int64_t)lineread_buffered(t->lr))
+	if (t->changed ||
+	    (int64_t)cur.st_size <
+		lineread_offset(t->lr) + (int64_t)lineread_buffered(t->lr))
 		return truncated(t);
 	if (stat(t->path, &now) == -1 || (int64_t)now.st_ino == t->ino) {
 		t->idle = 0;
@@ -433,8 +432,8 @@ check_rotation(struct tail *t)
 }
 
 enum tail_rc
-tail_next(struct tail *t, const char **line, size_t *len, int64_t *off,
-    bool *trunc)
+tail_next(
+    struct tail *t, const char **line, size_t *len, int64_t *off, bool *trunc)
 {
 	enum lr_rc rc;
 	enum tail_rc tr;

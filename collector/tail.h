@@ -22,10 +22,10 @@
 #define TAIL_GENERATIONS 9 /* rotated files looked at: PATH.1 .. PATH.9 */
 
 enum tail_rc {
-	TAIL_LINE = 1,	   /* *line, *len, *off are set */
-	TAIL_AGAIN = 0,	   /* no complete line yet */
-	TAIL_ROTATED = 2,  /* now reading another file, offsets restart */
-	TAIL_ERR = -1	   /* I/O error, already logged */
+	TAIL_LINE = 1,	  /* *line, *len, *off are set */
+	TAIL_AGAIN = 0,	  /* no complete line yet */
+	TAIL_ROTATED = 2, /* now reading another file, offsets restart */
+	TAIL_ERR = -1	  /* I/O error, already logged */
 };
 
 /* Which file, where: what a checkpoint stores. */
@@ -43,8 +43,8 @@ struct tail;
  * only when neither the file nor its rotated predecessor can be opened
  * and `path' does not exist yet; a missing file is otherwise waited for.
  */
-struct tail *tail_open(const char *path, const struct tail_pos *resume,
-    bool from_end);
+struct tail *tail_open(
+    const char *path, const struct tail_pos *resume, bool from_end);
 enum tail_rc tail_next(struct tail *, const char **line, size_t *len,
     int64_t *off, bool *truncated);
 /* The position after the last line returned. */

@@ -25,8 +25,7 @@
 static char *overrides[CONF_OVERRIDES_MAX];
 static size_t noverrides;
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -171,8 +170,8 @@ split_kv(char *line, char **key, char **val)
 }
 
 static int
-load_file(const struct conf_key *tab, const char *path, bool reload,
-    char *err, size_t errlen)
+load_file(const struct conf_key *tab, const char *path, bool reload, char *err,
+    size_t errlen)
 {
 	char line[CONF_LINE_MAX + 2], where[PATH_MAX + 32];
 	const struct conf_key *k;
@@ -202,8 +201,8 @@ load_file(const struct conf_key *tab, const char *path, bool reload,
 		if (*trim(line) == '\0')
 			continue;
 		if (split_kv(line, &key, &val) == -1) {
-			seterr(err, errlen, "%s: expected \"key = value\"",
-			    where);
+			seterr(
+			    err, errlen, "%s: expected \"key = value\"", where);
 			goto out;
 		}
 		if ((k = conf_find(tab, key)) == NULL) {
@@ -251,16 +250,16 @@ apply_override(const struct conf_key *tab, const char *kv, bool reload,
 		goto out;
 	}
 	(void)snprintf(where, sizeof(where), "--%s", k->name);
-	rc = set_value(k, val, reload && (k->flags & CONF_NO_RELOAD), where,
-	    err, errlen);
+	rc = set_value(
+	    k, val, reload && (k->flags & CONF_NO_RELOAD), where, err, errlen);
 out:
 	free(copy);
 	return rc;
 }
 
 int
-conf_override(const struct conf_key *tab, const char *kv, char *err,
-    size_t errlen)
+conf_override(
+    const struct conf_key *tab, const char *kv, char *err, size_t errlen)
 {
 	if (noverrides == CONF_OVERRIDES_MAX) {
 		seterr(err, errlen, "more than %d --key=value options",
@@ -275,8 +274,8 @@ conf_override(const struct conf_key *tab, const char *kv, char *err,
 }
 
 int
-conf_load(const struct conf_key *tab, const char *path, bool reload,
-    char *err, size_t errlen)
+conf_load(const struct conf_key *tab, const char *path, bool reload, char *err,
+    size_t errlen)
 {
 	size_t i;
 

@@ -49,8 +49,8 @@ int conf_load(const struct conf_key *tab, const char *path, bool reload,
  * Record "--key=value" (without the dashes) to apply on every load.
  * Returns 0, or -1 with err set when the key is unknown or the value bad.
  */
-int conf_override(const struct conf_key *tab, const char *kv, char *err,
-    size_t errlen);
+int conf_override(
+    const struct conf_key *tab, const char *kv, char *err, size_t errlen);
 /* Find a key by name, or NULL. */
 const struct conf_key *conf_find(const struct conf_key *tab, const char *name);
 /* Free the strings this module owns and forget the overrides. */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 struct embed_file {
-	const char *name;	  /* base name, e.g. "0001-sessions.sql" */
+	const char *name;	   /* base name, e.g. "0001-sessions.sql" */
 	const unsigned char *data; /* NUL-terminated after len bytes */
 	size_t len;
 };

@@ -41,8 +41,8 @@ log_vemit(int prio, const char *cause, const char *fmt, va_list ap)
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_to_stderr) {
 		if (cause != NULL)
-			(void)fprintf(stderr, "%s: %s: %s\n", log_ident, msg,
-			    cause);
+			(void)fprintf(
+			    stderr, "%s: %s: %s\n", log_ident, msg, cause);
 		else
 			(void)fprintf(stderr, "%s: %s\n", log_ident, msg);
 	} else {

@@ -33,7 +33,8 @@ scan_lit_ci(const char **s, const char *end, const char *lit)
 	if ((size_t)(end - *s) < n)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (lower((unsigned char)(*s)[i]) != lower((unsigned char)lit[i]))
+		if (lower((unsigned char)(*s)[i]) !=
+		    lower((unsigned char)lit[i]))
 			return -1;
 	*s += n;
 	return 0;
@@ -58,8 +59,8 @@ scan_word(const char **s, const char *end, size_t max, struct span *out)
 }
 
 int
-scan_until(const char **s, const char *end, char stop, size_t max,
-    struct span *out)
+scan_until(
+    const char **s, const char *end, char stop, size_t max, struct span *out)
 {
 	size_t avail = (size_t)(end - *s);
 	const char *q;
@@ -74,8 +75,8 @@ scan_until(const char **s, const char *end, char stop, size_t max,
 }
 
 int
-scan_until_str(const char **s, const char *end, const char *stop,
-    size_t max, struct span *out)
+scan_until_str(const char **s, const char *end, const char *stop, size_t max,
+    struct span *out)
 {
 	size_t n = strlen(stop);
 	const char *lim, *q;
@@ -186,8 +187,8 @@ span_eq_ci(const struct span *sp, const char *lit)
 {
 	const char *p = sp->p;
 
-	return sp->len == strlen(lit) && scan_lit_ci(&p, sp->p + sp->len,
-						 lit) == 0;
+	return sp->len == strlen(lit) &&
+	       scan_lit_ci(&p, sp->p + sp->len, lit) == 0;
 }
 
 bool

@@ -27,8 +27,7 @@ xcalloc(size_t nmemb, size_t size)
 	void *p;
 
 	if ((p = calloc(nmemb == 0 ? 1 : nmemb, size == 0 ? 1 : size)) == NULL)
-		fatalx("xcalloc: out of memory (%zu x %zu bytes)", nmemb,
-		    size);
+		fatalx("xcalloc: out of memory (%zu x %zu bytes)", nmemb, size);
 	return p;
 }
 
@@ -37,10 +36,10 @@ xreallocarray(void *old, size_t nmemb, size_t size)
 {
 	void *p;
 
-	if ((p = reallocarray(old, nmemb == 0 ? 1 : nmemb,
-		 size == 0 ? 1 : size)) == NULL)
-		fatalx("xreallocarray: out of memory (%zu x %zu bytes)",
-		    nmemb, size);
+	if ((p = reallocarray(
+		 old, nmemb == 0 ? 1 : nmemb, size == 0 ? 1 : size)) == NULL)
+		fatalx("xreallocarray: out of memory (%zu x %zu bytes)", nmemb,
+		    size);
 	return p;
 }
 

@@ -86,8 +86,8 @@ cmd_db(int argc, char **argv)
 		rc = 0;
 	} else if (strcmp(sub, "migrate") == 0) {
 		if ((n = migrate_apply(db)) >= 0) {
-			(void)printf("applied %d migration%s\n", n,
-			    n == 1 ? "" : "s");
+			(void)printf(
+			    "applied %d migration%s\n", n, n == 1 ? "" : "s");
 			rc = 0;
 		}
 	} else if (strcmp(sub, "status") == 0) {

@@ -108,7 +108,7 @@ const struct conf_key config_keys[] = {
 };
 /* clang-format on */
 
-static char *conf_file;	    /* from -c, or found */
+static char *conf_file;	   /* from -c, or found */
 static bool conf_explicit; /* -c given: the file must exist */
 
 int

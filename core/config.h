@@ -27,6 +27,34 @@ extern long long cf_batch_size;
 extern long long cf_flush_interval;
 extern long long cf_counters_interval;
 extern long long cf_retry_max;
+/* reporter */
+extern char *cf_organization_name;
+extern char *cf_contact_info;
+extern char *cf_report_sender;
+extern char *cf_report_suppress;
+extern char *cf_report_relay;
+extern char *cf_report_sendmail;
+extern char *cf_dkim_selector;
+extern char *cf_dkim_domain;
+extern char *cf_dkim_key;
+extern char *cf_dns_server;
+extern char *cf_report_ca_file;
+extern bool cf_report_https_insecure;
+extern bool cf_report_lookups;
+extern long long cf_report_spread;
+extern long long cf_report_retry_base;
+extern long long cf_report_timeout;
+extern long long cf_dns_timeout;
+/* sniffer (collector/sniff.c) */
+extern char *cf_sniff_interface;
+extern char *cf_sniff_ports;
+extern char *cf_sniff_tls_ports;
+extern char *cf_sniff_submission_ports;
+extern char *cf_local_addresses;
+extern char *cf_sniff_user;
+extern long long cf_flow_max;
+extern long long cf_flow_idle;
+extern long long cf_flow_memcap;
 
 extern const struct conf_key config_keys[];
 

@@ -20,8 +20,8 @@ PGconn *db_connect_default(void);
  * result is returned through *res when res is not NULL (caller clears),
  * else cleared here.  Failures are logged with `what'.
  */
-bool db_exec(PGconn *, const char *what, PGresult **res,
-    ExecStatusType want, const char *sql, int nparams,
-    const char *const *params) __attribute__((warn_unused_result));
+bool db_exec(PGconn *, const char *what, PGresult **res, ExecStatusType want,
+    const char *sql, int nparams, const char *const *params)
+    __attribute__((warn_unused_result));
 
 #endif /* CORE_DB_H */

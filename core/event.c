@@ -146,8 +146,7 @@ ev_init(struct tls_event *ev)
 }
 
 void
-ev_setstr(struct tls_event *ev, char *field, size_t size,
-    const struct span *sp)
+ev_setstr(struct tls_event *ev, char *field, size_t size, const struct span *sp)
 {
 	size_t i, n = sp->len;
 
@@ -280,8 +279,8 @@ jqids(const char *s)
 
 	while (a != NULL && p < end) {
 		if (scan_word(&p, end, EV_QIDS_MAX, &sp) == 0)
-			(void)json_array_append_new(a,
-			    json_stringn(sp.p, sp.len));
+			(void)json_array_append_new(
+			    a, json_stringn(sp.p, sp.len));
 		(void)scan_spaces(&p, end);
 	}
 	return a;

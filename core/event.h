@@ -20,14 +20,14 @@
 
 #include "common/scan.h"
 
-#define EV_HOST_MAX 253	   /* DNS name without trailing dot */
-#define EV_ADDR_MAX 45	   /* INET6_ADDRSTRLEN - 1 */
-#define EV_TLSVER_MAX 15   /* "TLSv1.3" */
-#define EV_CIPHER_MAX 63   /* OpenSSL cipher name */
-#define EV_REASON_MAX 255  /* RFC 8460 failure-reason-code */
-#define EV_QIDS_MAX 127	   /* queue ids, space separated */
-#define EV_ORIGIN_MAX 255  /* "file:offset" */
-#define EV_TS_MAX 31	   /* "2026-11-22T10:00:01.123456Z" */
+#define EV_HOST_MAX 253	  /* DNS name without trailing dot */
+#define EV_ADDR_MAX 45	  /* INET6_ADDRSTRLEN - 1 */
+#define EV_TLSVER_MAX 15  /* "TLSv1.3" */
+#define EV_CIPHER_MAX 63  /* OpenSSL cipher name */
+#define EV_REASON_MAX 255 /* RFC 8460 failure-reason-code */
+#define EV_QIDS_MAX 127	  /* queue ids, space separated */
+#define EV_ORIGIN_MAX 255 /* "file:offset" */
+#define EV_TS_MAX 31	  /* "2026-11-22T10:00:01.123456Z" */
 /* The JSON line: every field escaped at worst 6x, plus keys. */
 #define EVENT_JSON_MAX 16384
 
@@ -77,12 +77,7 @@ enum ev_policy {
 	EV_POL_NONE_FOUND
 };
 
-enum ev_status {
-	EV_ST_NONE = 0,
-	EV_ST_SENT,
-	EV_ST_DEFERRED,
-	EV_ST_BOUNCED
-};
+enum ev_status { EV_ST_NONE = 0, EV_ST_SENT, EV_ST_DEFERRED, EV_ST_BOUNCED };
 
 #define EV_F_TRUNCATED 0x0001 /* a string was cut to fit */
 #define EV_F_SANITIZED 0x0002 /* non-printable bytes replaced */
@@ -130,8 +125,8 @@ void ev_init(struct tls_event *);
  * EV_F_TRUNCATED), bytes outside printable ASCII replaced by '?' (sets
  * EV_F_SANITIZED).  Always NUL-terminates.
  */
-void ev_setstr(struct tls_event *, char *field, size_t size,
-    const struct span *);
+void ev_setstr(
+    struct tls_event *, char *field, size_t size, const struct span *);
 /* Like ev_setstr() for a NUL-terminated string. */
 void ev_setcstr(struct tls_event *, char *field, size_t size, const char *);
 /*

@@ -27,9 +27,9 @@ ensure_table(PGconn *db)
 		   " version integer PRIMARY KEY,"
 		   " name text NOT NULL,"
 		   " applied timestamptz NOT NULL DEFAULT now())",
-		   0, NULL) ?
-	    0 :
-	    -1;
+		   0, NULL)
+		   ? 0
+		   : -1;
 }
 
 /* The leading number of "0001-x.sql", or of a version column's text. */
@@ -162,7 +162,8 @@ migrate_status(PGconn *db, FILE *fp)
 	for (m = migrations; m->name != NULL; m++) {
 		found = -1;
 		for (i = 0; i < n; i++)
-			if (version_of(PQgetvalue(res, i, 0)) == version_of(m->name))
+			if (version_of(PQgetvalue(res, i, 0)) ==
+			    version_of(m->name))
 				found = i;
 		if (found >= 0)
 			(void)fprintf(fp, "%-40s applied %s\n", m->name,
@@ -178,8 +179,9 @@ migrate_status(PGconn *db, FILE *fp)
 			if (version_of(m->name) == v)
 				break;
 		if (m->name == NULL)
-			(void)fprintf(fp, "%-40s applied %s (unknown to this "
-					  "version of tlsflow)\n",
+			(void)fprintf(fp,
+			    "%-40s applied %s (unknown to this "
+			    "version of tlsflow)\n",
 			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
 	}
 	PQclear(res);

@@ -105,8 +105,8 @@ find_bindir(char *out, size_t outlen)
 		(void)closedir(d);
 	}
 	if (best >= 0) {
-		(void)snprintf(out, outlen, "/usr/lib/postgresql/%ld/bin",
-		    best);
+		(void)snprintf(
+		    out, outlen, "/usr/lib/postgresql/%ld/bin", best);
 		return 0;
 	}
 	if (access("/usr/bin/initdb", X_OK) == 0) {
@@ -133,7 +133,7 @@ paths(struct pgpaths *pp)
 		return -1;
 	}
 	if (snprintf(pp->top, sizeof(pp->top), "%s/pg", abs) >=
-		(int)sizeof(pp->top) - 16) {
+	    (int)sizeof(pp->top) - 16) {
 		log_warnx("pgctl: %s: path too long", abs);
 		return -1;
 	}
@@ -153,8 +153,7 @@ paths(struct pgpaths *pp)
 static struct passwd *
 run_user(void)
 {
-	static const char *fallback[] = {"tlsflow", "postgres", "nobody",
-	    NULL};
+	static const char *fallback[] = {"tlsflow", "postgres", "nobody", NULL};
 	struct passwd *pw;
 	int i;
 
@@ -295,8 +294,8 @@ initdb(const struct pgpaths *pp)
 	join(pgver, sizeof(pgver), pp->data, "PG_VERSION");
 	if (access(pgver, F_OK) == 0)
 		return 0;
-	log_info("pgctl: creating the private PostgreSQL cluster in %s",
-	    pp->data);
+	log_info(
+	    "pgctl: creating the private PostgreSQL cluster in %s", pp->data);
 	join(log, sizeof(log), pp->top, "pgctl.log");
 	if (mkdir_p(pp->data, 0700) == -1 || chown_to_runner(pp->data) == -1) {
 		log_warn("pgctl: %s", pp->data);
@@ -312,8 +311,8 @@ initdb(const struct pgpaths *pp)
 static char *
 conninfo_for(const struct pgpaths *pp, const char *db)
 {
-	return xasprintf("host=%s dbname=%s user=%s", pp->run, db,
-	    PGCTL_DBUSER);
+	return xasprintf(
+	    "host=%s dbname=%s user=%s", pp->run, db, PGCTL_DBUSER);
 }
 
 static bool
@@ -378,8 +377,8 @@ create_db(const struct pgpaths *pp)
 		/* A constant statement: CREATE DATABASE takes no parameters. */
 		res = PQexec(db, "CREATE DATABASE " PGCTL_DBNAME);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			log_warnx("pgctl: create database: %s",
-			    PQerrorMessage(db));
+			log_warnx(
+			    "pgctl: create database: %s", PQerrorMessage(db));
 			goto out;
 		}
 	}
@@ -431,11 +430,12 @@ pgctl_stop(void)
 {
 	char log[PATH_MAX];
 	struct pgpaths pp;
-	const char *argv[] = {"pg_ctl", "-D", pp.data, "-m", "fast", "-w", "stop",
-	    NULL};
+	const char *argv[] = {
+	    "pg_ctl", "-D", pp.data, "-m", "fast", "-w", "stop", NULL};
 
 	if (cf_db[0] != '\0') {
-		log_warnx("pgctl: db is set; tlsflow does not stop that server");
+		log_warnx(
+		    "pgctl: db is set; tlsflow does not stop that server");
 		return -1;
 	}
 	if (paths(&pp) == -1)

@@ -116,8 +116,8 @@ store_set_ckpt(struct store *st, const struct store_ckpt *ck)
 			return;
 		}
 	if (st->nck == STORE_CKPT_MAX)
-		panic("store: more than %d sources in one batch",
-		    STORE_CKPT_MAX);
+		panic(
+		    "store: more than %d sources in one batch", STORE_CKPT_MAX);
 	st->ck[st->nck++] = *ck;
 }
 
@@ -143,7 +143,7 @@ store_due(const struct store *st)
 	if (store_full(st))
 		return true;
 	return (mono_now(&now) - ts_sec(&st->last_flush)) * 1000.0 >=
-	    (double)cf_flush_interval;
+	       (double)cf_flush_interval;
 }
 
 void
@@ -166,8 +166,7 @@ ensure_conn(struct store *st)
 
 /* Load one checkpoint on an open connection. */
 static int
-load_ckpt(PGconn *db, const char *kind, const char *name,
-    struct store_ckpt *ck)
+load_ckpt(PGconn *db, const char *kind, const char *name, struct store_ckpt *ck)
 {
 	const char *params[3] = {kind, config_hostname(), name};
 	PGresult *res;
@@ -195,8 +194,8 @@ load_ckpt(PGconn *db, const char *kind, const char *name,
 		ck->offset = 0;
 	(void)snprintf(ck->first_hash, sizeof(ck->first_hash), "%s",
 	    PQgetvalue(res, 0, 2));
-	(void)snprintf(ck->cursor, sizeof(ck->cursor), "%s",
-	    PQgetvalue(res, 0, 3));
+	(void)snprintf(
+	    ck->cursor, sizeof(ck->cursor), "%s", PQgetvalue(res, 0, 3));
 	if (PQgetisnull(res, 0, 4) ||
 	    scan_i64_str(PQgetvalue(res, 0, 4), &ck->resume) == -1)
 		ck->resume = ck->offset;
@@ -207,8 +206,8 @@ out:
 }
 
 int
-store_load_ckpt(struct store *st, const char *kind, const char *name,
-    struct store_ckpt *ck)
+store_load_ckpt(
+    struct store *st, const char *kind, const char *name, struct store_ckpt *ck)
 {
 	if (ensure_conn(st) == -1)
 		return -1;
@@ -219,9 +218,9 @@ static bool
 ckpt_equal(const struct store_ckpt *a, const struct store_ckpt *b)
 {
 	return a->inode == b->inode && a->offset == b->offset &&
-	    a->resume == b->resume &&
-	    strcmp(a->first_hash, b->first_hash) == 0 &&
-	    strcmp(a->cursor, b->cursor) == 0;
+	       a->resume == b->resume &&
+	       strcmp(a->first_hash, b->first_hash) == 0 &&
+	       strcmp(a->cursor, b->cursor) == 0;
 }
 
 /*
@@ -288,9 +287,8 @@ ensure_days(struct store *st)
 		if (j < st->ndays)
 			continue;
 		day_text(d, dtext);
-		if (!db_exec(st->db, "create partition", NULL,
-			PGRES_TUPLES_OK, "SELECT tlsflow_ensure_day($1)", 1,
-			params))
+		if (!db_exec(st->db, "create partition", NULL, PGRES_TUPLES_OK,
+			"SELECT tlsflow_ensure_day($1)", 1, params))
 			return -1;
 		if (st->ndays == STORE_DAYS_MAX)
 			st->ndays = 0; /* forget; re-checking is cheap */
@@ -306,18 +304,18 @@ ensure_days(struct store *st)
  * It writes into a fixed chunk by hand; COPY_ROW_MAX bounds one row.
  */
 #define COPY_NFIELDS 23
-#define COPY_ROW_MAX                                                      \
-	(4 * (EV_HOST_MAX + 1) + 2 * (EV_ADDR_MAX + 1) + EV_TLSVER_MAX +   \
-	    EV_CIPHER_MAX + EV_REASON_MAX + 9 * EV_QIDS_MAX +              \
-	    EV_ORIGIN_MAX + 1024)
+#define COPY_ROW_MAX                                                           \
+	(4 * (EV_HOST_MAX + 1) + 2 * (EV_ADDR_MAX + 1) + EV_TLSVER_MAX +       \
+	    EV_CIPHER_MAX + EV_REASON_MAX + 9 * EV_QIDS_MAX + EV_ORIGIN_MAX +  \
+	    1024)
 #define PG_EPOCH_US INT64_C(946684800000000) /* 2000-01-01 in Unix us */
 #define PG_TEXTOID 25
-#define PGSQL_AF_INET 2	 /* PostgreSQL's inet family codes */
+#define PGSQL_AF_INET 2 /* PostgreSQL's inet family codes */
 #define PGSQL_AF_INET6 3
 
 static const char copy_header[] = "PGCOPY\n\377\r\n\0" /* signature */
-				  "\0\0\0\0"		 /* flags */
-				  "\0\0\0\0";		 /* no extension */
+				  "\0\0\0\0"	       /* flags */
+				  "\0\0\0\0";	       /* no extension */
 #define COPY_HEADER_LEN 19
 
 static char *
@@ -509,7 +507,8 @@ copy_batch(struct store *st)
 		p = copy_row(p, &st->ev[i]);
 		if (i + 1 == st->nev)
 			p = put_be16(p, UINT16_MAX); /* trailer: -1 */
-		if ((size_t)(p - chunk) >= STORE_COPY_CHUNK || i + 1 == st->nev) {
+		if ((size_t)(p - chunk) >= STORE_COPY_CHUNK ||
+		    i + 1 == st->nev) {
 			if (PQputCopyData(st->db, chunk, (int)(p - chunk)) != 1)
 				break;
 			p = chunk;
@@ -524,8 +523,8 @@ copy_batch(struct store *st)
 	while ((res = PQgetResult(st->db)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			if (rc == 0)
-				log_warnx("store: copy: %s",
-				    PQerrorMessage(st->db));
+				log_warnx(
+				    "store: copy: %s", PQerrorMessage(st->db));
 			rc = -1;
 		}
 		PQclear(res);
@@ -574,8 +573,17 @@ arr_add(struct buf *b, const char *s)
 	return buf_addc(b, '"');
 }
 
-enum { RA_DAY, RA_DIR, RA_DOMAIN, RA_TLS, RA_RESULT, RA_TRUST, RA_SESS,
-	RA_MSGS, RA_N };
+enum {
+	RA_DAY,
+	RA_DIR,
+	RA_DOMAIN,
+	RA_TLS,
+	RA_RESULT,
+	RA_TRUST,
+	RA_SESS,
+	RA_MSGS,
+	RA_N
+};
 
 static const char *
 nz(const char *s)
@@ -618,12 +626,12 @@ rollup(struct store *st)
 			-1 ||
 		    arr_add(&a[RA_TRUST], nz(ev_trust_name(ev->trust))) == -1)
 			goto out;
-		(void)snprintf(num, sizeof(num), "%llu",
-		    (unsigned long long)sess);
+		(void)snprintf(
+		    num, sizeof(num), "%llu", (unsigned long long)sess);
 		if (arr_add(&a[RA_SESS], num) == -1)
 			goto out;
-		(void)snprintf(num, sizeof(num), "%llu",
-		    (unsigned long long)msgs);
+		(void)snprintf(
+		    num, sizeof(num), "%llu", (unsigned long long)msgs);
 		if (arr_add(&a[RA_MSGS], num) == -1)
 			goto out;
 		sess = msgs = 0;
@@ -661,12 +669,11 @@ save_ckpts(struct store *st)
 	for (i = 0; i < st->nck; i++) {
 		const struct store_ckpt *ck = &st->ck[i];
 
-		(void)snprintf(inode, sizeof(inode), "%lld",
-		    (long long)ck->inode);
-		(void)snprintf(off, sizeof(off), "%lld",
-		    (long long)ck->offset);
-		(void)snprintf(resume, sizeof(resume), "%lld",
-		    (long long)ck->resume);
+		(void)snprintf(
+		    inode, sizeof(inode), "%lld", (long long)ck->inode);
+		(void)snprintf(off, sizeof(off), "%lld", (long long)ck->offset);
+		(void)snprintf(
+		    resume, sizeof(resume), "%lld", (long long)ck->resume);
 		params[0] = ck->kind;
 		params[1] = config_hostname();
 		params[2] = ck->name;
@@ -675,8 +682,7 @@ save_ckpts(struct store *st)
 		params[5] = ck->first_hash;
 		params[6] = ck->cursor;
 		params[7] = resume;
-		if (!db_exec(st->db, "save checkpoint", NULL,
-			PGRES_COMMAND_OK,
+		if (!db_exec(st->db, "save checkpoint", NULL, PGRES_COMMAND_OK,
 			"INSERT INTO checkpoints (kind, host, name, inode, off,"
 			" first_hash, cursor, resume_off, updated)"
 			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())"
@@ -731,7 +737,8 @@ batch_failed(struct store *st, const char *why)
 		st->backoff = (double)cf_retry_max;
 	(void)mono_now(&now);
 	st->next_try.tv_sec = now.tv_sec + (time_t)st->backoff;
-	st->next_try.tv_nsec = now.tv_nsec +
+	st->next_try.tv_nsec =
+	    now.tv_nsec +
 	    (long)((st->backoff - (double)(time_t)st->backoff) * 1e9);
 	if (st->next_try.tv_nsec >= 1000000000L) {
 		st->next_try.tv_sec++;
@@ -772,8 +779,7 @@ store_flush(struct store *st)
 	}
 	if (ensure_days(st) == -1)
 		goto fail;
-	if (!db_exec(st->db, "begin", NULL, PGRES_COMMAND_OK, "BEGIN", 0,
-		NULL))
+	if (!db_exec(st->db, "begin", NULL, PGRES_COMMAND_OK, "BEGIN", 0, NULL))
 		goto fail;
 	if ((st->nev > 0 && (copy_batch(st) == -1 || rollup(st) == -1)) ||
 	    save_ckpts(st) == -1) {
@@ -792,7 +798,8 @@ store_flush(struct store *st)
 	batch_done(st);
 	return 0;
 fail:
-	batch_failed(st, st->db && PQstatus(st->db) == CONNECTION_OK ?
-		"write failed" : "database connection lost");
+	batch_failed(st, st->db && PQstatus(st->db) == CONNECTION_OK
+			     ? "write failed"
+			     : "database connection lost");
 	return -1;
 }

@@ -53,8 +53,8 @@ struct store *store_open(const char *conninfo, size_t batch_max);
  * Read the committed checkpoint of (kind, name) for this host into *ck.
  * Returns 1 found, 0 none, -1 database error (logged).
  */
-int store_load_ckpt(struct store *, const char *kind, const char *name,
-    struct store_ckpt *ck);
+int store_load_ckpt(
+    struct store *, const char *kind, const char *name, struct store_ckpt *ck);
 /* Queue an event.  Returns -1 when the batch is full (flush first). */
 int store_add(struct store *, const struct tls_event *)
     __attribute__((warn_unused_result));

@@ -48,8 +48,7 @@ make_event(const char *name, uint64_t i, struct tls_event *ev)
 	ev_setcstr(ev, ev->domain, sizeof(ev->domain), buf);
 	ev_setcstr(ev, ev->host, sizeof(ev->host), "mx.synth.test");
 	(void)snprintf(buf, sizeof(buf), "mx%llu.d%llu.test",
-	    (unsigned long long)(i % 3),
-	    (unsigned long long)(i % opt_domains));
+	    (unsigned long long)(i % 3), (unsigned long long)(i % opt_domains));
 	ev_setcstr(ev, ev->peer_host, sizeof(ev->peer_host), buf);
 	(void)snprintf(buf, sizeof(buf), "192.0.2.%llu",
 	    (unsigned long long)(i % 250 + 1));
@@ -72,19 +71,19 @@ make_event(const char *name, uint64_t i, struct tls_event *ev)
 		ev->tls = EV_TLS_OK;
 		ev->result = EV_RES_SUCCESS;
 		ev->trust = (i % 2) ? EV_TRUST_TRUSTED : EV_TRUST_VERIFIED;
-		ev_setcstr(ev, ev->tls_version, sizeof(ev->tls_version),
-		    "TLSv1.3");
+		ev_setcstr(
+		    ev, ev->tls_version, sizeof(ev->tls_version), "TLSv1.3");
 		ev_setcstr(ev, ev->cipher, sizeof(ev->cipher),
 		    "TLS_AES_256_GCM_SHA384");
 		ev->cipher_bits = 256;
 	}
 	ev->messages = (uint32_t)(i % 3);
 	ev->status = ev->messages ? EV_ST_SENT : EV_ST_DEFERRED;
-	(void)snprintf(buf, sizeof(buf), "%llX",
-	    (unsigned long long)(0xA00000 + i));
+	(void)snprintf(
+	    buf, sizeof(buf), "%llX", (unsigned long long)(0xA00000 + i));
 	ev_setcstr(ev, ev->queue_ids, sizeof(ev->queue_ids), buf);
-	(void)snprintf(buf, sizeof(buf), "%s:%llu", name,
-	    (unsigned long long)i);
+	(void)snprintf(
+	    buf, sizeof(buf), "%s:%llu", name, (unsigned long long)i);
 	ev_setcstr(ev, ev->origin, sizeof(ev->origin), buf);
 }
 
@@ -130,7 +129,8 @@ print_expect(uint64_t n)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"name", required_argument, NULL, 'N'},
+	static const struct option opts[] = {
+	    {"name", required_argument, NULL, 'N'},
 	    {"rate", required_argument, NULL, 'r'},
 	    {"days", required_argument, NULL, 'D'},
 	    {"domains", required_argument, NULL, 'K'},
@@ -151,16 +151,19 @@ main(int argc, char **argv)
 		return 2;
 	config_load_or_die();
 	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
-		uint64_t *dst = c == 'n' ? &n : c == 'r' ? &rate :
-		    c == 'D' ? &opt_days : c == 'K' ? &opt_domains : NULL;
+		uint64_t *dst = c == 'n'   ? &n
+				: c == 'r' ? &rate
+				: c == 'D' ? &opt_days
+				: c == 'K' ? &opt_domains
+					   : NULL;
 
 		if (c == 'N') {
 			name = optarg;
 		} else if (c == 'e') {
 			expect = true;
 		} else if (dst == NULL ||
-		    scan_u64_str(optarg, UINT64_C(1) << 40, dst) == -1 ||
-		    (dst != &rate && *dst == 0)) {
+			   scan_u64_str(optarg, UINT64_C(1) << 40, dst) == -1 ||
+			   (dst != &rate && *dst == 0)) {
 			(void)fprintf(stderr, "synthwrite: bad option\n");
 			return 2;
 		}
@@ -179,8 +182,8 @@ main(int argc, char **argv)
 	while (store_load_ckpt(st, "synthetic", name, &ck) == -1)
 		sleep_ms(200);
 	i = (uint64_t)ck.offset;
-	log_info("synthwrite: resuming at %llu of %llu",
-	    (unsigned long long)i, (unsigned long long)n);
+	log_info("synthwrite: resuming at %llu of %llu", (unsigned long long)i,
+	    (unsigned long long)n);
 	memset(&ck, 0, sizeof(ck));
 	(void)snprintf(ck.kind, sizeof(ck.kind), "synthetic");
 	(void)snprintf(ck.name, sizeof(ck.name), "%s", name);

@@ -47,7 +47,8 @@ int
 main(void)
 {
 	static const struct bad_case bad[] = {
-	    {"unknown key", "name = a\nbogus = 1\n", ":2: unknown key \"bogus\""},
+	    {"unknown key", "name = a\nbogus = 1\n",
+		":2: unknown key \"bogus\""},
 	    {"int out of range", "size = 5000\n",
 		":1: size: \"5000\" is not a number from 1 to 1000"},
 	    {"int not a number", "\n\nsize = 12abc\n", ":3: size:"},
@@ -59,8 +60,8 @@ main(void)
 	size_t i;
 
 	log_init("test_conf", true);
-	T_INT("defaults load", conf_load(keys, NULL, false, err, sizeof(err)),
-	    0);
+	T_INT(
+	    "defaults load", conf_load(keys, NULL, false, err, sizeof(err)), 0);
 	T_STR("default string", cf_name, "dflt");
 	T_INT("default int", cf_size, 10);
 	T_OK("default bool", !cf_on);
@@ -78,12 +79,12 @@ main(void)
 	T_INT("int from file", cf_size, 42);
 	T_OK("bool from file", cf_on);
 
-	T_INT("override accepted", conf_override(keys, "size=7", err,
-	    sizeof(err)), 0);
-	T_INT("override of unknown key", conf_override(keys, "nope=1", err,
-	    sizeof(err)), -1);
-	T_INT("override with bad value", conf_override(keys, "size=0", err,
-	    sizeof(err)), -1);
+	T_INT("override accepted",
+	    conf_override(keys, "size=7", err, sizeof(err)), 0);
+	T_INT("override of unknown key",
+	    conf_override(keys, "nope=1", err, sizeof(err)), -1);
+	T_INT("override with bad value",
+	    conf_override(keys, "size=0", err, sizeof(err)), -1);
 	T_INT("reload", conf_load(keys, path, false, err, sizeof(err)), 0);
 	T_INT("flag wins over file", cf_size, 7);
 	(void)unlink(path);
@@ -93,7 +94,7 @@ main(void)
 		T_INT(bad[i].label,
 		    conf_load(keys, path, false, err, sizeof(err)), -1);
 		T_OK(bad[i].label, strstr(err, bad[i].want_err) != NULL &&
-			strstr(err, path) != NULL);
+				       strstr(err, path) != NULL);
 		if (strstr(err, bad[i].want_err) == NULL)
 			printf("  error was: %s\n", err);
 		(void)unlink(path);
@@ -104,8 +105,9 @@ main(void)
 	    conf_load(keys, path, true, err, sizeof(err)), 0);
 	T_STR("reload applied the rest", cf_name, "r");
 	(void)unlink(path);
-	T_INT("missing file", conf_load(keys, "/nonexistent/x.conf", false, err,
-	    sizeof(err)), -1);
+	T_INT("missing file",
+	    conf_load(keys, "/nonexistent/x.conf", false, err, sizeof(err)),
+	    -1);
 	conf_free(keys);
 	return t_done("test_conf");
 }

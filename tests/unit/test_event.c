@@ -13,8 +13,8 @@
 static const char *design_keys[] = {"ts", "source", "host", "direction",
     "domain", "peer_host", "peer_ip", "peer_port", "peer_helo", "local_ip",
     "local_port", "tls", "tls_version", "cipher", "cipher_bits", "trust",
-    "result", "reason", "policy", "messages", "status", "queue_ids",
-    "origin", NULL};
+    "result", "reason", "policy", "messages", "status", "queue_ids", "origin",
+    NULL};
 
 static void
 test_keys(void)
@@ -27,7 +27,8 @@ test_keys(void)
 	j = event_to_json(&ev);
 	T_OK("json built", j != NULL);
 	for (i = 0; design_keys[i] != NULL; i++)
-		T_OK(design_keys[i], json_object_get(j, design_keys[i]) != NULL);
+		T_OK(
+		    design_keys[i], json_object_get(j, design_keys[i]) != NULL);
 	T_INT("no other keys", json_object_size(j), i);
 	/* An empty record: unknown is null, never "" or 0. */
 	T_OK("domain null", json_is_null(json_object_get(j, "domain")));
@@ -121,8 +122,8 @@ test_setters(void)
 	T_STR("host lowered, dot dropped", ev.peer_host, "mx1.example.com");
 	T_INT("result lookup", ev_result_lookup("tlsa-invalid", 12),
 	    EV_RES_TLSA_INVALID);
-	T_INT("result lookup unknown", ev_result_lookup("bogus", 5),
-	    EV_RES_NONE);
+	T_INT(
+	    "result lookup unknown", ev_result_lookup("bogus", 5), EV_RES_NONE);
 }
 
 int

@@ -36,8 +36,8 @@ test_word(void)
 
 		T_INT(c->label, rc, c->rc);
 		if (rc == 0) {
-			(void)snprintf(got, sizeof(got), "%.*s", (int)sp.len,
-			    sp.p);
+			(void)snprintf(
+			    got, sizeof(got), "%.*s", (int)sp.len, sp.p);
 			T_STR(c->label, got, c->want);
 		}
 		T_STR(c->label, s, c->rest);
@@ -59,16 +59,16 @@ test_until_and_uint(void)
 	T_INT("literal :", scan_lit(&s, end, ":"), 0);
 	T_INT("port", scan_uint(&s, end, 65535, &port), 0);
 	T_INT("port value", port, 25);
-	T_INT("port too big", scan_uint(&(const char *){"65536"}, "65536" + 5,
-	    65535, &port), -1);
+	T_INT("port too big",
+	    scan_uint(&(const char *){"65536"}, "65536" + 5, 65535, &port), -1);
 	s = "abc";
 	T_INT("until absent", scan_until(&s, s + 3, ']', 10, &ip), -1);
 	T_STR("cursor kept on failure", s, "abc");
 	s = "aaaaaaaaaa]";
 	T_INT("until beyond max", scan_until(&s, s + 11, ']', 5, &ip), -1);
 	s = "12345678901234567890";
-	T_INT("20 digits refused", scan_uint(&s, s + 20, UINT64_MAX, &port),
-	    -1);
+	T_INT(
+	    "20 digits refused", scan_uint(&s, s + 20, UINT64_MAX, &port), -1);
 }
 
 static void
