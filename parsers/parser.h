@@ -48,14 +48,14 @@ enum parser_format {
 
 struct parser_opts {
 	enum parser_format format;
-	const char *origin;   /* source name for "origin" (file path) */
-	const char *host;     /* default MTA host when lines carry none */
-	int64_t ref_time_us;  /* "now" for year inference (file mtime) */
-	int year;	      /* timestamps without a year: this one; 0:
-				 infer from ref_time_us with the January
-				 rollover */
-	size_t max_sessions;  /* open-session cap; 0: default */
-	int64_t idle_us;      /* open-session expiry in log time; 0: dflt */
+	const char *origin;  /* source name for "origin" (file path) */
+	const char *host;    /* default MTA host when lines carry none */
+	int64_t ref_time_us; /* "now" for year inference (file mtime) */
+	int year;	     /* timestamps without a year: this one; 0:
+				infer from ref_time_us with the January
+				rollover */
+	size_t max_sessions; /* open-session cap; 0: default */
+	int64_t idle_us;     /* open-session expiry in log time; 0: dflt */
 	/* Postfix services whose smtpd is client submission. */
 	const char *submission_services; /* "submission submissions smtps" */
 };
@@ -72,6 +72,8 @@ struct parser_stats {
 	uint64_t expired;   /* open sessions closed by idle expiry */
 	uint64_t skipped;   /* events dropped as already committed */
 	uint64_t internal;  /* sessions with local hops, not counted */
+	uint64_t dropped;   /* events lost: parser_next() not called for
+			       more than max_sessions + 64 events */
 };
 
 struct parser;
@@ -88,8 +90,8 @@ int parser_format_lookup(const char *name, enum parser_format *out)
  * hold any bytes) that starts at byte `offset' of the source.  Lines must
  * come in order.
  */
-enum parse_rc parser_line(struct parser *, const char *line, size_t len,
-    int64_t offset);
+enum parse_rc parser_line(
+    struct parser *, const char *line, size_t len, int64_t offset);
 /* The reader cut the line it is about to feed (for the counters). */
 void parser_note_truncated(struct parser *);
 /* Take the next completed event; false when there is none. */

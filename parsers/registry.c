@@ -11,9 +11,9 @@
  * counters.
  *
  * MTAs plug in through the table `reg_mtas': a claim predicate on the
- * envelope and new/free/line/finish/min_start hooks.  Only Postfix is
- * implemented; lines of other MTAs count as "other" until their modules
- * (exim.c, sendmail.c, opensmtpd.c) add a row.
+ * envelope and new/free/line/finish/min_start hooks: Postfix, then
+ * Exim, Sendmail and OpenSMTPD follow; Exim's own main log has no syslog
+ * envelope, so exim_envelope() splits it when syslog_parse() cannot.
  *
  * Memory: the MTA modules size their tables in parser_new(); the event
  * ring grows by doubling, which happens only when many sessions finish at
@@ -28,7 +28,10 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "parsers/exim.h"
+#include "parsers/opensmtpd.h"
 #include "parsers/postfix.h"
+#include "parsers/sendmail.h"
 #include "parsers/syslog.h"
 
 #define REG_RING_MIN 64
@@ -47,7 +50,8 @@ struct reg_mta {
 	bool (*min_start)(const void *, int64_t *off);
 };
 
-#define REG_MTAS 1
+#define REG_MTAS 4
+#define REG_EXIM 1 /* row of exim: its main log has its own envelope */
 
 struct parser {
 	struct parser_opts opts;
@@ -58,9 +62,9 @@ struct parser {
 	void *mta[REG_MTAS]; /* per reg_mtas row; NULL: not in use */
 	struct tls_event *ring;
 	size_t cap, head, count, cap_max;
-	int64_t skip_off;  /* drop events with end_off below this */
-	int64_t last_off;  /* start of the last line fed, -1: none */
-	int64_t next_off;  /* just after it */
+	int64_t skip_off; /* drop events with end_off below this */
+	int64_t last_off; /* start of the last line fed, -1: none */
+	int64_t next_off; /* just after it */
 };
 
 /* ------------------------------------------------------------------ */
@@ -90,6 +94,13 @@ reg_origin(const struct parser *p, struct tls_event *ev)
 	ev->origin[p->origin_len + n] = '\0';
 }
 
+/*
+ * The MTA modules' emit callback: a copy into the ring.  The ring grows
+ * instead of refusing, because a module hands over everything it closes
+ * in one call (parser_finish(), a burst of expiries) and an event must
+ * not be lost for lack of room; it stops at cap_max, a bound that only a
+ * caller that never drains can reach.
+ */
 static void
 reg_emit(void *arg, struct tls_event *ev)
 {
@@ -105,8 +116,8 @@ reg_emit(void *arg, struct tls_event *ev)
 			p->count--;
 		} else {
 			struct tls_event *nr;
-			size_t ncap = p->cap * 2 > p->cap_max ? p->cap_max
-							      : p->cap * 2;
+			size_t ncap =
+			    p->cap * 2 > p->cap_max ? p->cap_max : p->cap * 2;
 
 			nr = xreallocarray(NULL, ncap, sizeof(*nr));
 			for (i = 0; i < p->count; i++)
@@ -153,10 +164,42 @@ reg_pf_min_start(const void *m, int64_t *off)
 	return postfix_min_start(m, off);
 }
 
+/* Exim, Sendmail, OpenSMTPD hooks: the same shape. */
+/* clang-format off */
+#define REG_HOOKS(px, mod)                                                     \
+	static void *reg_##px##_create(struct parser *p)                      \
+	{                                                                      \
+		return mod##_new(&p->opts, &p->st, reg_emit, p);               \
+	}                                                                      \
+	static void reg_##px##_destroy(void *m) { mod##_free(m); }            \
+	static enum parse_rc reg_##px##_line(                                  \
+	    void *m, const struct syslog_msg *msg, int64_t off)                \
+	{                                                                      \
+		return mod##_line(m, msg, off);                                \
+	}                                                                      \
+	static void reg_##px##_finish(void *m, int64_t off)                    \
+	{                                                                      \
+		mod##_finish(m, off);                                          \
+	}                                                                      \
+	static bool reg_##px##_min_start(const void *m, int64_t *off)          \
+	{                                                                      \
+		return mod##_min_start(m, off);                                \
+	}
+REG_HOOKS(ex, exim)
+REG_HOOKS(sm, sendmail)
+REG_HOOKS(os, opensmtpd)
+/* clang-format on */
+
 /* clang-format off */
 static const struct reg_mta reg_mtas[REG_MTAS] = {
 	{"postfix", PARSER_POSTFIX, postfix_claims, reg_pf_create,
 	    reg_pf_destroy, reg_pf_line, reg_pf_finish, reg_pf_min_start},
+	{"exim", PARSER_EXIM, exim_claims, reg_ex_create,
+	    reg_ex_destroy, reg_ex_line, reg_ex_finish, reg_ex_min_start},
+	{"sendmail", PARSER_SENDMAIL, sendmail_claims, reg_sm_create,
+	    reg_sm_destroy, reg_sm_line, reg_sm_finish, reg_sm_min_start},
+	{"opensmtpd", PARSER_OPENSMTPD, opensmtpd_claims, reg_os_create,
+	    reg_os_destroy, reg_os_line, reg_os_finish, reg_os_min_start},
 };
 
 static const struct {
@@ -234,6 +277,7 @@ enum parse_rc
 parser_line(struct parser *p, const char *line, size_t len, int64_t offset)
 {
 	struct syslog_msg m;
+	enum syslog_rc src;
 	enum parse_rc rc;
 	size_t i;
 
@@ -242,7 +286,18 @@ parser_line(struct parser *p, const char *line, size_t len, int64_t offset)
 	p->next_off = offset + (int64_t)len + 1;
 	if (len > 0 && line[len - 1] == '\r')
 		len--; /* a file that went through a CRLF editor */
-	switch (syslog_parse(&p->clock, line, len, &m)) {
+	/*
+	 * Exim's own main log: "2026-11-22 10:00:01 1wtYVW-... => ...", the
+	 * first choice of format exim; a fallback for format auto.
+	 */
+	if (p->opts.format == PARSER_EXIM &&
+	    exim_envelope(&p->clock, line, len, &m))
+		src = SYSLOG_OK;
+	else if ((src = syslog_parse(&p->clock, line, len, &m)) != SYSLOG_OK &&
+		 p->mta[REG_EXIM] != NULL && len > 20 && line[10] == ' ' &&
+		 exim_envelope(&p->clock, line, len, &m))
+		src = SYSLOG_OK;
+	switch (src) {
 	case SYSLOG_OK:
 		break;
 	case SYSLOG_BADTIME:
@@ -252,6 +307,11 @@ parser_line(struct parser *p, const char *line, size_t len, int64_t offset)
 		p->st.other++; /* a time, but no program tag: not an MTA */
 		return PARSE_NONE;
 	}
+	/*
+	 * Format auto asks each module in turn with its strict claim (the
+	 * program name must be the MTA's); a fixed format lets the module
+	 * accept renamed programs (a custom syslog_name).
+	 */
 	for (i = 0; i < REG_MTAS; i++) {
 		if (p->mta[i] == NULL ||
 		    !reg_mtas[i].claims(&m, p->opts.format == PARSER_AUTO))
@@ -273,6 +333,10 @@ parser_note_truncated(struct parser *p)
 	p->st.truncated++;
 }
 
+/*
+ * skip_before applies here rather than at emit time, so that it also
+ * covers events queued before the caller set it.
+ */
 bool
 parser_next(struct parser *p, struct tls_event *out)
 {
@@ -292,6 +356,7 @@ parser_next(struct parser *p, struct tls_event *out)
 	return false;
 }
 
+/* Sessions still open end at the last line fed: that is their end_off. */
 void
 parser_finish(struct parser *p)
 {
@@ -326,8 +391,8 @@ parser_resume_offset(const struct parser *p)
 	size_t i;
 
 	for (i = 0; i < REG_MTAS; i++)
-		if (p->mta[i] != NULL && reg_mtas[i].min_start(p->mta[i], &off) &&
-		    off < best)
+		if (p->mta[i] != NULL &&
+		    reg_mtas[i].min_start(p->mta[i], &off) && off < best)
 			best = off;
 	return best;
 }
