@@ -159,8 +159,8 @@ file_ckpt(struct sniff_ctx *c, const char *file)
 	}
 	if (r == 1 && old.inode == c->ck.inode) {
 		c->skip_before = old.offset;
-		log_info("sniff: %s: events up to packet %lld are stored",
-		    abs, (long long)old.offset - 1);
+		log_info("sniff: %s: events up to packet %lld are stored", abs,
+		    (long long)old.offset - 1);
 	}
 	return 0;
 }
@@ -227,7 +227,8 @@ cmd_sniff(int argc, char **argv)
 		return 2;
 	daemon_catch_or_die();
 	/* Privileged: the capture, and starting the private cluster. */
-	if (file != NULL ? sniff_open_file(sn, file) : sniff_open_live(sn, iface))
+	if (file != NULL ? sniff_open_file(sn, file)
+			 : sniff_open_live(sn, iface))
 		goto out;
 	if (!c.json && (ci = pgctl_conninfo(true)) == NULL)
 		goto out;

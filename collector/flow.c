@@ -51,19 +51,32 @@ struct flow_key {
 
 struct flow {
 	struct flow_key key;
-	struct flow *hnext;	       /* hash chain */
-	struct flow *prev, *next;      /* LRU list (live or tombstones) */
+	struct flow *hnext;	  /* hash chain */
+	struct flow *prev, *next; /* LRU list (live or tombstones) */
 	struct flow_info info;
-	struct flow_half half[2];      /* enum flow_dir */
-	uint32_t cisn;		       /* client's SYN sequence number */
-	bool c_is_a;		       /* the client is key endpoint a */
-	bool closed;		       /* a tombstone */
+	struct flow_half half[2]; /* enum flow_dir */
+	uint32_t cisn;		  /* client's SYN sequence number */
+	bool c_is_a;		  /* the client is key endpoint a */
 	bool syn_seen;
-	size_t umem;		       /* consumer bytes last counted */
+	bool unwanted[2]; /* the consumer said it is done */
+	int64_t lru_us;	  /* when it was last moved in the LRU */
+	size_t umem;	  /* consumer bytes last counted */
 };
 
 struct flow_list {
 	struct flow *head, *tail;
+};
+
+/*
+ * What is left of a closed connection for FLOW_LINGER_US: enough to know
+ * its late packets.  Small and in a table of its own, so that the live
+ * table stays small enough for the cache.
+ */
+struct flow_tomb {
+	struct flow_key key;
+	struct flow_tomb *hnext, *prev, *next;
+	uint32_t cisn; /* the client's SYN: a new SYN is a new connection */
+	int64_t last_us;
 };
 
 struct flow_table {
@@ -73,8 +86,14 @@ struct flow_table {
 	size_t nbucket; /* a power of two */
 	uint64_t seed;
 	size_t nflows; /* live + tombstones */
-	struct flow_list live, dead;
+	struct flow_list live;
+	struct flow_tomb **tbucket; /* tombstones */
+	size_t ntbucket, ntombs;
+	struct flow_tomb *dead_head, *dead_tail, *tspare;
+	size_t ntspare;
 	int64_t now_us;
+	struct flow *spare; /* freed flows for reuse, via hnext */
+	size_t nspare;
 	struct flow_stats st;
 };
 
@@ -153,15 +172,15 @@ flow_table_new(const struct flow_conf *conf, const struct flow_ops *ops)
 	t->ops = *ops;
 	if (t->conf.max_flows < 16)
 		t->conf.max_flows = 16;
-	t->nbucket = 1024;
-	while (t->nbucket < t->conf.max_flows && t->nbucket < (1u << 24))
-		t->nbucket <<= 1;
+	t->nbucket = 1024; /* grows with the flows (fl_grow) */
 	t->bucket = xcalloc(t->nbucket, sizeof(*t->bucket));
+	t->ntbucket = 1024;
+	t->tbucket = xcalloc(t->ntbucket, sizeof(*t->tbucket));
 	/* A seed an attacker cannot guess keeps the chains short. */
 	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(t->seed))
 		t->seed = (uint64_t)(uintptr_t)t ^ 0x5bd1e9955bd1e995ULL;
-	fl_mem(t, t->nbucket * sizeof(*t->bucket), 0);
+	fl_mem(t, (t->nbucket + t->ntbucket) * sizeof(*t->bucket), 0);
 	return t;
 }
 
@@ -194,10 +213,16 @@ fl_umem(struct flow_table *t, struct flow *f)
 	f->umem = m;
 }
 
+/* The consumer's "done" is for good: remember it, spare the call. */
 static bool
 fl_wants(struct flow_table *t, struct flow *f, enum flow_dir d)
 {
-	return t->ops.wants(t->ops.arg, &f->info, d);
+	if (f->unwanted[d])
+		return false;
+	if (t->ops.wants(t->ops.arg, &f->info, d))
+		return true;
+	f->unwanted[d] = true;
+	return false;
 }
 
 /* End a live flow: report holes, tell the consumer, free its state. */
@@ -238,7 +263,7 @@ fl_end(struct flow_table *t, struct flow *f, enum flow_end why)
 	}
 }
 
-/* Remove a flow (live or tombstone) from the table and free it. */
+/* Remove a live flow from the table and free it. */
 static void
 fl_remove(struct flow_table *t, struct flow *f)
 {
@@ -247,20 +272,109 @@ fl_remove(struct flow_table *t, struct flow *f)
 	while (*pp != f)
 		pp = &(*pp)->hnext;
 	*pp = f->hnext;
-	fl_unlink(f->closed ? &t->dead : &t->live, f);
+	fl_unlink(&t->live, f);
 	t->nflows--;
 	fl_mem(t, 0, FLOW_SIZE);
-	free(f);
+	if (t->nspare < FLOW_SPARE_MAX) {
+		f->hnext = t->spare;
+		t->spare = f;
+		t->nspare++;
+	} else
+		free(f);
 }
 
-/* A live flow closed by FIN/RST: end it and keep a tombstone. */
+static struct flow_tomb *
+fl_tfind(struct flow_table *t, const struct flow_key *k)
+{
+	struct flow_tomb *b;
+
+	for (b = t->tbucket[fl_hash(t, k) & (t->ntbucket - 1)]; b != NULL;
+	     b = b->hnext)
+		if (memcmp(&b->key, k, sizeof(*k)) == 0)
+			return b;
+	return NULL;
+}
+
+static void
+fl_tremove(struct flow_table *t, struct flow_tomb *b)
+{
+	struct flow_tomb **pp =
+	    &t->tbucket[fl_hash(t, &b->key) & (t->ntbucket - 1)];
+
+	while (*pp != b)
+		pp = &(*pp)->hnext;
+	*pp = b->hnext;
+	if (b->prev != NULL)
+		b->prev->next = b->next;
+	else
+		t->dead_head = b->next;
+	if (b->next != NULL)
+		b->next->prev = b->prev;
+	else
+		t->dead_tail = b->prev;
+	t->ntombs--;
+	t->nflows--;
+	fl_mem(t, 0, sizeof(*b));
+	if (t->ntspare < FLOW_SPARE_MAX) {
+		b->hnext = t->tspare;
+		t->tspare = b;
+		t->ntspare++;
+	} else
+		free(b);
+}
+
+static void
+fl_tgrow(struct flow_table *t)
+{
+	struct flow_tomb **nb, *b, *n;
+	size_t i, size = t->ntbucket * 2, h;
+
+	nb = xcalloc(size, sizeof(*nb));
+	for (i = 0; i < t->ntbucket; i++)
+		for (b = t->tbucket[i]; b != NULL; b = n) {
+			n = b->hnext;
+			h = fl_hash(t, &b->key) & (size - 1);
+			b->hnext = nb[h];
+			nb[h] = b;
+		}
+	free(t->tbucket);
+	fl_mem(t, size * sizeof(*nb), t->ntbucket * sizeof(*nb));
+	t->tbucket = nb;
+	t->ntbucket = size;
+}
+
+/* A live flow closed by FIN/RST: end it and leave a tombstone. */
 static void
 fl_close(struct flow_table *t, struct flow *f)
 {
+	struct flow_tomb *b;
+	size_t h;
+
+	if ((b = t->tspare) != NULL) {
+		t->tspare = b->hnext;
+		t->ntspare--;
+	} else
+		b = xmalloc(sizeof(*b));
+	b->key = f->key;
+	b->cisn = f->cisn;
+	b->last_us = f->info.last_us;
 	fl_end(t, f, FLOW_END_CLOSED);
-	fl_unlink(&t->live, f);
-	f->closed = true;
-	fl_append(&t->dead, f);
+	fl_remove(t, f);
+	if (t->ntombs >= t->ntbucket && t->ntbucket < (1u << 26))
+		fl_tgrow(t);
+	h = fl_hash(t, &b->key) & (t->ntbucket - 1);
+	b->hnext = t->tbucket[h];
+	t->tbucket[h] = b;
+	b->next = NULL;
+	b->prev = t->dead_tail;
+	if (t->dead_tail != NULL)
+		t->dead_tail->next = b;
+	else
+		t->dead_head = b;
+	t->dead_tail = b;
+	t->ntombs++;
+	t->nflows++;
+	fl_mem(t, sizeof(*b), 0);
 }
 
 /* Make room for one more flow, or for memory: oldest first. */
@@ -270,9 +384,9 @@ fl_room(struct flow_table *t, bool one_more)
 	struct flow *f;
 
 	while ((one_more && t->nflows >= t->conf.max_flows) ||
-	    (t->conf.memcap > 0 && t->st.mem > t->conf.memcap)) {
-		if ((f = t->dead.head) != NULL) {
-			fl_remove(t, f);
+	       (t->conf.memcap > 0 && t->st.mem > t->conf.memcap)) {
+		if (t->dead_head != NULL) {
+			fl_tremove(t, t->dead_head);
 			continue;
 		}
 		if ((f = t->live.head) == NULL)
@@ -289,11 +403,18 @@ flow_expire(struct flow_table *t, int64_t now_us)
 
 	if (now_us > t->now_us)
 		t->now_us = now_us;
-	while ((f = t->dead.head) != NULL &&
-	    t->now_us - f->info.last_us > FLOW_LINGER_US)
-		fl_remove(t, f);
+	while (t->dead_head != NULL &&
+	       t->now_us - t->dead_head->last_us > FLOW_LINGER_US)
+		fl_tremove(t, t->dead_head);
 	while ((f = t->live.head) != NULL &&
-	    t->now_us - f->info.last_us > t->conf.idle_us) {
+	       t->now_us - f->lru_us > t->conf.idle_us) {
+		if (t->now_us - f->info.last_us <= t->conf.idle_us) {
+			/* Active since it was last moved: move it now. */
+			fl_unlink(&t->live, f);
+			fl_append(&t->live, f);
+			f->lru_us = f->info.last_us;
+			continue;
+		}
 		fl_end(t, f, FLOW_END_IDLE);
 		fl_remove(t, f);
 	}
@@ -333,8 +454,8 @@ fl_find(struct flow_table *t, const struct flow_key *k)
  * are).  Returns false for a packet of no server port.
  */
 static bool
-fl_sender_is_client(const struct flow_table *t, const struct flow_pkt *p,
-    bool *client)
+fl_sender_is_client(
+    const struct flow_table *t, const struct flow_pkt *p, bool *client)
 {
 	bool s_srv = flow_port_isset(t->conf.server_ports, p->sport);
 	bool d_srv = flow_port_isset(t->conf.server_ports, p->dport);
@@ -350,6 +471,30 @@ fl_sender_is_client(const struct flow_table *t, const struct flow_pkt *p,
 	return s_srv || d_srv;
 }
 
+/*
+ * Keep at most one flow per bucket on average: a small table stays in
+ * the cache, which is most of the cost of a lookup.
+ */
+static void
+fl_grow(struct flow_table *t)
+{
+	struct flow **nb, *f, *n;
+	size_t i, size = t->nbucket * 2, b;
+
+	nb = xcalloc(size, sizeof(*nb));
+	for (i = 0; i < t->nbucket; i++)
+		for (f = t->bucket[i]; f != NULL; f = n) {
+			n = f->hnext;
+			b = fl_hash(t, &f->key) & (size - 1);
+			f->hnext = nb[b];
+			nb[b] = f;
+		}
+	free(t->bucket);
+	fl_mem(t, size * sizeof(*nb), t->nbucket * sizeof(*nb));
+	t->bucket = nb;
+	t->nbucket = size;
+}
+
 static struct flow *
 fl_new(struct flow_table *t, const struct flow_key *k, bool src_is_a,
     const struct flow_pkt *p, bool client)
@@ -359,7 +504,14 @@ fl_new(struct flow_table *t, const struct flow_key *k, bool src_is_a,
 	size_t b;
 
 	fl_room(t, true);
-	f = xcalloc(1, sizeof(*f));
+	if (t->st.active >= t->nbucket && t->nbucket < (1u << 26))
+		fl_grow(t);
+	if ((f = t->spare) != NULL) {
+		t->spare = f->hnext;
+		t->nspare--;
+		memset(f, 0, sizeof(*f));
+	} else
+		f = xcalloc(1, sizeof(*f));
 	f->key = *k;
 	f->c_is_a = client == src_is_a;
 	f->info.family = p->family;
@@ -369,6 +521,7 @@ fl_new(struct flow_table *t, const struct flow_key *k, bool src_is_a,
 	f->info.sport = client ? p->dport : p->sport;
 	f->info.midstream = !(p->flags & FLOW_F_SYN);
 	f->info.first_us = p->ts_us;
+	f->lru_us = t->now_us;
 	f->info.first_pkt = p->num;
 	b = fl_hash(t, k) & (t->nbucket - 1);
 	f->hnext = t->bucket[b];
@@ -399,6 +552,7 @@ fl_deliver(struct flow_table *t, struct flow *f, enum flow_dir d,
 		t->st.gaps++;
 		t->ops.gap(t->ops.arg, &f->info, d);
 	}
+	fl_umem(t, f);
 }
 
 /* Deliver waiting segments that are now in order. */
@@ -409,15 +563,16 @@ fl_drain(struct flow_table *t, struct flow *f, enum flow_dir d)
 	struct flow_seg *s;
 	int32_t off;
 
-	while ((s = h->ooo) != NULL && (off = (int32_t)(h->next - s->seq)) >= 0) {
+	while (
+	    (s = h->ooo) != NULL && (off = (int32_t)(h->next - s->seq)) >= 0) {
 		h->ooo = s->next;
 		h->ooo_n--;
 		h->ooo_bytes -= s->caplen;
 		fl_mem(t, 0, sizeof(*s) + s->caplen);
 		if ((uint32_t)off < s->len) {
-			uint32_t cap = (uint32_t)off < s->caplen ?
-			    s->caplen - (uint32_t)off :
-			    0;
+			uint32_t cap = (uint32_t)off < s->caplen
+					   ? s->caplen - (uint32_t)off
+					   : 0;
 
 			t->st.overlaps += off > 0;
 			fl_deliver(t, f, d, s->data + off, cap,
@@ -477,8 +632,8 @@ fl_skip_hole(struct flow_table *t, struct flow *f, enum flow_dir d)
 
 /* One segment's bytes for direction d. */
 static void
-fl_segment(struct flow_table *t, struct flow *f, enum flow_dir d,
-    uint32_t seq, const uint8_t *p, size_t caplen, size_t len)
+fl_segment(struct flow_table *t, struct flow *f, enum flow_dir d, uint32_t seq,
+    const uint8_t *p, size_t caplen, size_t len)
 {
 	struct flow_half *h = &f->half[d];
 	int32_t off;
@@ -532,6 +687,7 @@ flow_packet(struct flow_table *t, const struct flow_pkt *p)
 {
 	struct flow_key k;
 	struct flow *f;
+	struct flow_tomb *b;
 	struct flow_half *h;
 	enum flow_dir d;
 	bool src_is_a, client;
@@ -545,15 +701,14 @@ flow_packet(struct flow_table *t, const struct flow_pkt *p)
 	}
 	fl_key(p, &k, &src_is_a);
 	f = fl_find(t, &k);
-	if (f != NULL && f->closed) {
+	if (f == NULL && t->ntombs > 0 && (b = fl_tfind(t, &k)) != NULL) {
 		/* A new connection on the same ports replaces a tombstone. */
 		if ((p->flags & (FLOW_F_SYN | FLOW_F_ACK)) == FLOW_F_SYN &&
-		    p->seq != f->cisn) {
-			fl_remove(t, f);
-			f = NULL;
-		} else {
+		    p->seq != b->cisn)
+			fl_tremove(t, b);
+		else {
 			t->st.late++;
-			f->info.last_us = p->ts_us;
+			b->last_us = p->ts_us;
 			return;
 		}
 	}
@@ -564,9 +719,12 @@ flow_packet(struct flow_table *t, const struct flow_pkt *p)
 			return;
 		}
 		f = fl_new(t, &k, src_is_a, p, client);
-	} else {
+	} else if (t->now_us - f->lru_us >= FLOW_LRU_US) {
+		/* Moving a flow touches its neighbours: once a second is
+		 * precise enough for idle expiry and eviction. */
 		fl_unlink(&t->live, f);
 		fl_append(&t->live, f);
+		f->lru_us = t->now_us;
 	}
 	d = (f->c_is_a == src_is_a) ? FLOW_C2S : FLOW_S2C;
 	f->info.last_us = p->ts_us;
@@ -593,7 +751,7 @@ flow_packet(struct flow_table *t, const struct flow_pkt *p)
 		}
 		seq++;
 	} else if (d == FLOW_C2S && (p->flags & FLOW_F_ACK) && f->syn_seen &&
-	    !f->half[FLOW_S2C].started) {
+		   !f->half[FLOW_S2C].started) {
 		/* SYN-ACK missed: the client's first ACK names it. */
 		f->half[FLOW_S2C].started = true;
 		f->half[FLOW_S2C].next = p->ack;
@@ -607,7 +765,6 @@ flow_packet(struct flow_table *t, const struct flow_pkt *p)
 			h->next = h->fin_seq;
 		}
 	}
-	fl_umem(t, f);
 	/* A FIN with a hole before it: the hole will not be filled. */
 	if (h->fin && !fl_half_done(h) && h->ooo == NULL && !fl_wants(t, f, d))
 		h->next = h->fin_seq;
@@ -639,8 +796,21 @@ flow_table_free(struct flow_table *t)
 	if (t == NULL)
 		return;
 	flow_flush(t);
-	while (t->dead.head != NULL)
-		fl_remove(t, t->dead.head);
+	while (t->dead_head != NULL)
+		fl_tremove(t, t->dead_head);
+	while (t->tspare != NULL) {
+		struct flow_tomb *b = t->tspare;
+
+		t->tspare = b->hnext;
+		free(b);
+	}
+	free(t->tbucket);
+	while (t->spare != NULL) {
+		struct flow *f = t->spare;
+
+		t->spare = f->hnext;
+		free(f);
+	}
 	free(t->bucket);
 	free(t);
 }

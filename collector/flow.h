@@ -28,6 +28,8 @@
 #define FLOW_OOO_MAX 65536 /* out-of-order bytes held per direction */
 #define FLOW_OOO_SEGS 512  /* out-of-order segments held per direction */
 #define FLOW_LINGER_US (30 * 1000000LL) /* tombstone lifetime */
+#define FLOW_SPARE_MAX 1024		/* freed flows kept for reuse */
+#define FLOW_LRU_US 1000000LL /* LRU order is kept to this precision */
 
 #define FLOW_F_FIN 0x01
 #define FLOW_F_SYN 0x02
@@ -45,14 +47,14 @@ enum flow_end {
 
 /* One decoded TCP segment (addresses in network byte order). */
 struct flow_pkt {
-	uint8_t family;		 /* 4 or 6 */
+	uint8_t family;		  /* 4 or 6 */
 	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
-	uint8_t flags;	      /* FLOW_F_* (TCP flag bits) */
-	const uint8_t *data;  /* captured payload (borrowed) */
-	size_t caplen;	      /* captured payload bytes */
-	size_t len;	      /* payload bytes on the wire (>= caplen) */
+	uint8_t flags;	     /* FLOW_F_* (TCP flag bits) */
+	const uint8_t *data; /* captured payload (borrowed) */
+	size_t caplen;	     /* captured payload bytes */
+	size_t len;	     /* payload bytes on the wire (>= caplen) */
 	int64_t ts_us;
 	uint64_t num; /* packet number in the capture, from 1 */
 };
@@ -66,12 +68,12 @@ struct flow_info {
 	int64_t first_us, last_us;
 	uint64_t first_pkt, last_pkt;
 	uint64_t packets[2], bytes[2]; /* per enum flow_dir */
-	void *user;			/* the consumer's state */
+	void *user;		       /* the consumer's state */
 };
 
 /* Bytes of direction `dir', in order. */
-typedef void flow_data_fn(void *arg, struct flow_info *, enum flow_dir,
-    const uint8_t *p, size_t n);
+typedef void flow_data_fn(
+    void *arg, struct flow_info *, enum flow_dir, const uint8_t *p, size_t n);
 /* Bytes of direction `dir' are missing from here on. */
 typedef void flow_gap_fn(void *arg, struct flow_info *, enum flow_dir);
 /* Whether the consumer still wants bytes of direction `dir'. */
@@ -99,27 +101,27 @@ struct flow_conf {
 };
 
 struct flow_stats {
-	uint64_t flows;	     /* flows made */
-	uint64_t active;     /* live now */
-	uint64_t closed;     /* ended by FIN/RST */
-	uint64_t idle;	     /* ended by the idle timeout */
-	uint64_t evicted;    /* ended to make room */
-	uint64_t flushed;    /* ended by flow_flush() */
-	uint64_t midstream;  /* flows whose start was missed */
-	uint64_t ooo;	     /* segments that arrived out of order */
-	uint64_t dups;	     /* segments already seen whole */
-	uint64_t overlaps;   /* segments partly seen (trimmed) */
-	uint64_t gaps;	     /* holes reported to the consumer */
-	uint64_t truncated;  /* segments cut by the capture's snaplen */
-	uint64_t late;	     /* packets absorbed by tombstones */
-	uint64_t notflow;    /* packets of no flow we follow */
+	uint64_t flows;	      /* flows made */
+	uint64_t active;      /* live now */
+	uint64_t closed;      /* ended by FIN/RST */
+	uint64_t idle;	      /* ended by the idle timeout */
+	uint64_t evicted;     /* ended to make room */
+	uint64_t flushed;     /* ended by flow_flush() */
+	uint64_t midstream;   /* flows whose start was missed */
+	uint64_t ooo;	      /* segments that arrived out of order */
+	uint64_t dups;	      /* segments already seen whole */
+	uint64_t overlaps;    /* segments partly seen (trimmed) */
+	uint64_t gaps;	      /* holes reported to the consumer */
+	uint64_t truncated;   /* segments cut by the capture's snaplen */
+	uint64_t late;	      /* packets absorbed by tombstones */
+	uint64_t notflow;     /* packets of no flow we follow */
 	size_t mem, mem_peak; /* bytes in use now, at most */
 };
 
 struct flow_table;
 
-struct flow_table *flow_table_new(const struct flow_conf *,
-    const struct flow_ops *);
+struct flow_table *flow_table_new(
+    const struct flow_conf *, const struct flow_ops *);
 /* Take one segment; expires idle flows by its timestamp first. */
 void flow_packet(struct flow_table *, const struct flow_pkt *);
 /* End flows idle at `now_us' (a live capture's clock when quiet). */

@@ -33,6 +33,7 @@
  *
  * Verdict rules (smtp_event), in this order:
  *  1. capture started mid-session                         -> unknown
+ *     the server's first bytes are not an SMTP reply      -> unknown
  *  2. TLS was due (STARTTLS answered 220, or implicit TLS):
  *     a. a real ServerHello (not an HRR) was seen:
  *        a TLS alert in clear that is fatal               -> failed
@@ -95,6 +96,7 @@ struct sm_side {
 	struct buf pend;    /* bytes not read yet */
 	uint64_t bdat_left; /* SM_BDAT: chunk bytes still to skip */
 	uint8_t dstate;	    /* SM_DATA: position in CRLF "." CRLF */
+	uint8_t tls_start;  /* 1: TLS begins here, 2: ... after injection */
 };
 
 struct smtp {
@@ -102,7 +104,7 @@ struct smtp {
 	struct sm_side side[2];
 	uint8_t cmdq[SMTP_CMDQ_MAX]; /* enum sm_cmd, oldest at qhead */
 	unsigned qhead, qlen;
-	bool auth_cont;	 /* the next client line answers a 334 */
+	bool auth_cont; /* the next client line answers a 334 */
 	/* the server reply being read */
 	bool in_reply;
 	uint16_t rcode;
@@ -118,9 +120,23 @@ struct smtp {
 struct smtp *
 smtp_new(bool implicit_tls, bool midstream)
 {
-	struct smtp *s = xcalloc(1, sizeof(*s));
+	struct smtp *s = xmalloc(sizeof(*s));
+
+	smtp_reset(s, implicit_tls, midstream, false);
+	return s;
+}
+
+void
+smtp_reset(struct smtp *s, bool implicit_tls, bool midstream, bool used)
+{
 	int d;
 
+	if (used)
+		for (d = 0; d < 2; d++) {
+			buf_free(&s->side[d].pend);
+			tlshello_stream_free(&s->f.hello[d]);
+		}
+	memset(s, 0, sizeof(*s));
 	s->f.implicit_tls = implicit_tls;
 	s->f.midstream = midstream;
 	for (d = 0; d < 2; d++) {
@@ -134,7 +150,6 @@ smtp_new(bool implicit_tls, bool midstream)
 	}
 	s->cmdq[0] = SM_C_CONNECT; /* the greeting answers the connection */
 	s->qlen = 1;
-	return s;
 }
 
 void
@@ -161,7 +176,7 @@ size_t
 smtp_mem(const struct smtp *s)
 {
 	return sizeof(*s) + s->side[0].pend.cap + s->side[1].pend.cap +
-	    s->f.hello[0].hs.cap + s->f.hello[1].hs.cap;
+	       s->f.hello[0].hs.cap + s->f.hello[1].hs.cap;
 }
 
 bool
@@ -308,8 +323,8 @@ sm_command(struct smtp *s, const uint8_t *p, const uint8_t *end)
 	while (arg < end && (*arg == ' ' || *arg == '\t'))
 		arg++;
 	if (sm_eq_ci(p, vlen, "EHLO") || sm_eq_ci(p, vlen, "HELO")) {
-		sm_copy(s->f.helo, sizeof(s->f.helo), arg,
-		    sm_word(arg, end), false);
+		sm_copy(s->f.helo, sizeof(s->f.helo), arg, sm_word(arg, end),
+		    false);
 		return sm_eq_ci(p, vlen, "EHLO") ? SM_C_EHLO : SM_C_HELO;
 	}
 	if (sm_eq_ci(p, vlen, "STARTTLS")) {
@@ -318,8 +333,8 @@ sm_command(struct smtp *s, const uint8_t *p, const uint8_t *end)
 	}
 	if (sm_prefix_ci(p, (size_t)(end - p), "MAIL FROM:")) {
 		s->f.mail_clear = true;
-		sm_path_domain(p + 10, end, s->f.mail_domain,
-		    sizeof(s->f.mail_domain));
+		sm_path_domain(
+		    p + 10, end, s->f.mail_domain, sizeof(s->f.mail_domain));
 		return SM_C_MAIL;
 	}
 	if (sm_prefix_ci(p, (size_t)(end - p), "RCPT TO:")) {
@@ -337,10 +352,9 @@ sm_command(struct smtp *s, const uint8_t *p, const uint8_t *end)
 			return SM_C_OTHER; /* the server will refuse it */
 		s->side[SMTP_C2S].bdat_left = size;
 		(void)scan_spaces(&a, aend);
-		return aend - a >= 4 &&
-			sm_eq_ci((const uint8_t *)a, 4, "LAST") ?
-		    SM_C_BDATLAST :
-		    SM_C_BDAT;
+		return aend - a >= 4 && sm_eq_ci((const uint8_t *)a, 4, "LAST")
+			   ? SM_C_BDATLAST
+			   : SM_C_BDAT;
 	}
 	if (sm_eq_ci(p, vlen, "AUTH"))
 		return SM_C_AUTH;
@@ -365,16 +379,17 @@ sm_injected(struct smtp *s, int d, const uint8_t *p, size_t n)
 static void
 sm_qid(struct smtp *s, const uint8_t *p, const uint8_t *end)
 {
-	const char *q = scan_find((const char *)p, (const char *)end,
-	    "queued as ");
+	const char *q =
+	    scan_find((const char *)p, (const char *)end, "queued as ");
 	const uint8_t *id, *e;
 	size_t have = strlen(s->f.qids), n;
 
 	if (q == NULL)
 		return;
 	id = (const uint8_t *)q + 10;
-	for (e = id; e < end && ((*e >= '0' && *e <= '9') ||
-			 (*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z'));
+	for (e = id;
+	     e < end && ((*e >= '0' && *e <= '9') || (*e >= 'A' && *e <= 'Z') ||
+			    (*e >= 'a' && *e <= 'z'));
 	     e++)
 		;
 	n = (size_t)(e - id);
@@ -410,6 +425,7 @@ sm_answer(struct smtp *s, uint16_t code)
 			if (wait) {
 				s->f.tls[SMTP_C2S] = true;
 				c->mode = SM_TLS;
+				c->tls_start = 1;
 				return;
 			}
 		}
@@ -467,8 +483,8 @@ sm_reply_line(struct smtp *s, const uint8_t *p, const uint8_t *end)
 		s->r_starttls = false;
 		if (cmd == SM_C_CONNECT) {
 			s->f.banner_code = code;
-			sm_copy(s->f.banner_host, sizeof(s->f.banner_host), text,
-			    sm_word(text, end), true);
+			sm_copy(s->f.banner_host, sizeof(s->f.banner_host),
+			    text, sm_word(text, end), true);
 		} else if (cmd == SM_C_EHLO && code == 250)
 			sm_copy(s->f.server_name, sizeof(s->f.server_name),
 			    text, sm_word(text, end), true);
@@ -518,9 +534,9 @@ sm_body(struct sm_side *c, const uint8_t **pp, const uint8_t *end)
 		}
 		switch (c->dstate) {
 		case SM_D_BOL:
-			c->dstate = *p == '.' ? SM_D_DOT :
-			    *p == '\n'	     ? SM_D_BOL :
-					       SM_D_MID;
+			c->dstate = *p == '.'	 ? SM_D_DOT
+				    : *p == '\n' ? SM_D_BOL
+						 : SM_D_MID;
 			break;
 		case SM_D_DOT:
 			if (*p == '\n') {
@@ -562,10 +578,24 @@ sm_run(struct smtp *s, int d, const uint8_t *p0, size_t n)
 		case SM_WAIT:
 			return (size_t)(p - p0);
 		case SM_TLS:
+			if (sd->tls_start && *p != 0x16) {
+				/* Plaintext where the hello should start:
+				 * injected, in a later segment. */
+				if (sd->tls_start == 1)
+					s->f.injected[d]++;
+				sd->tls_start = 2;
+				lf = memchr(p, 0x16, (size_t)(end - p));
+				if (lf == NULL)
+					return n;
+				p = lf;
+			}
+			sd->tls_start = 0;
 			tlshello_feed(&s->f.hello[d], p, (size_t)(end - p));
-			if (d == SMTP_S2C && (s->f.hello[d].hrr > 0 ||
-			    (s->f.hello[d].hello &&
-			    s->f.hello[d].server.version >= TLSHELLO_TLS13)))
+			if (d == SMTP_S2C &&
+			    (s->f.hello[d].hrr > 0 ||
+				(s->f.hello[d].hello &&
+				    s->f.hello[d].server.version >=
+					TLSHELLO_TLS13)))
 				s->f.hello[SMTP_C2S].tls13 = true;
 			if (!tlshello_wants(&s->f.hello[d]))
 				sm_off(s, d);
@@ -744,8 +774,8 @@ sm_alert_reason(struct tls_event *ev, const struct smtp_facts *f, int d)
 
 /* Rule 2: TLS was due. */
 static void
-sm_verdict_tls(const struct smtp_facts *f, enum smtp_end end,
-    struct tls_event *ev)
+sm_verdict_tls(
+    const struct smtp_facts *f, enum smtp_end end, struct tls_event *ev)
 {
 	const struct tlshello_stream *sh = &f->hello[SMTP_S2C];
 	const char *name;
@@ -754,8 +784,8 @@ sm_verdict_tls(const struct smtp_facts *f, enum smtp_end end,
 
 	if (sh->hello) {
 		if ((name = tlshello_version_name(sh->server.version)) != NULL)
-			ev_setcstr(ev, ev->tls_version,
-			    sizeof(ev->tls_version), name);
+			ev_setcstr(
+			    ev, ev->tls_version, sizeof(ev->tls_version), name);
 		if ((name = tlscipher_name(sh->server.cipher, &bits)) != NULL) {
 			ev_setcstr(ev, ev->cipher, sizeof(ev->cipher), name);
 			ev->cipher_bits = bits;
@@ -790,9 +820,9 @@ sm_verdict_tls(const struct smtp_facts *f, enum smtp_end end,
 		return;
 	}
 	if (end == SMTP_END_CLOSED || end == SMTP_END_IDLE) {
-		sm_reason(ev, f->hello[SMTP_C2S].hello ?
-			"handshake abandoned after client hello" :
-			"handshake abandoned before client hello");
+		sm_reason(ev, f->hello[SMTP_C2S].hello
+				  ? "handshake abandoned after client hello"
+				  : "handshake abandoned before client hello");
 		return;
 	}
 	ev->tls = EV_TLS_UNKNOWN;
@@ -829,17 +859,18 @@ smtp_event(const struct smtp *s, enum smtp_end end, enum ev_dir dir,
 		if (f->hello[SMTP_C2S].hello && ch->sni_len > 0) {
 			struct span sp = {ch->sni, ch->sni_len};
 
-			ev_setstr(ev, ev->peer_host, sizeof(ev->peer_host), &sp);
+			ev_setstr(
+			    ev, ev->peer_host, sizeof(ev->peer_host), &sp);
 			ev_lowerhost(ev->peer_host);
 		} else
 			ev_setcstr(ev, ev->peer_host, sizeof(ev->peer_host),
 			    f->banner_host);
-		ev_setcstr(ev, ev->peer_helo, sizeof(ev->peer_helo),
-		    f->server_name);
+		ev_setcstr(
+		    ev, ev->peer_helo, sizeof(ev->peer_helo), f->server_name);
 		if (f->data_reply != 0)
-			ev->status = f->data_reply < 300 ? EV_ST_SENT :
-			    f->data_reply < 500		 ? EV_ST_DEFERRED :
-							   EV_ST_BOUNCED;
+			ev->status = f->data_reply < 300   ? EV_ST_SENT
+				     : f->data_reply < 500 ? EV_ST_DEFERRED
+							   : EV_ST_BOUNCED;
 	} else {
 		ev_setcstr(ev, ev->domain, sizeof(ev->domain), f->mail_domain);
 		ev_setcstr(ev, ev->peer_helo, sizeof(ev->peer_helo), f->helo);
@@ -850,6 +881,10 @@ smtp_event(const struct smtp *s, enum smtp_end end, enum ev_dir dir,
 	ev->tls = EV_TLS_UNKNOWN;
 	if (f->midstream) { /* rule 1 */
 		sm_reason(ev, "capture started mid-session");
+		return;
+	}
+	if (f->not_smtp[SMTP_S2C] && f->banner_code == 0 && !f->implicit_tls) {
+		sm_reason(ev, "not smtp");
 		return;
 	}
 	if (f->implicit_tls || f->starttls_reply == 220) { /* rule 2 */

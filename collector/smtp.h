@@ -24,9 +24,9 @@
 #include "collector/tlshello.h"
 #include "core/event.h"
 
-#define SMTP_LINE_MAX 4096	/* longest command or reply line accepted */
-#define SMTP_PENDING_MAX 65536	/* bytes held while waiting for the peer */
-#define SMTP_CMDQ_MAX 128	/* commands sent and not yet answered */
+#define SMTP_LINE_MAX 4096     /* longest command or reply line accepted */
+#define SMTP_PENDING_MAX 65536 /* bytes held while waiting for the peer */
+#define SMTP_CMDQ_MAX 128      /* commands sent and not yet answered */
 #define SMTP_DOMAIN_MAX EV_HOST_MAX
 
 enum smtp_dir { SMTP_C2S = 0, SMTP_S2C = 1 };
@@ -41,26 +41,26 @@ enum smtp_end {
 
 /* What was seen, fact by fact; the verdict is derived from these. */
 struct smtp_facts {
-	bool implicit_tls; /* TLS from the first byte (port 465) */
-	bool midstream;	   /* the capture missed the connection's start */
-	bool lost[2];	   /* bytes of that direction are missing */
-	bool not_smtp[2];  /* bytes that are not SMTP (also sets lost) */
+	bool implicit_tls;    /* TLS from the first byte (port 465) */
+	bool midstream;	      /* the capture missed the connection's start */
+	bool lost[2];	      /* bytes of that direction are missing */
+	bool not_smtp[2];     /* bytes that are not SMTP (also sets lost) */
 	uint16_t banner_code; /* greeting reply code; 0: none seen */
 	char banner_host[SMTP_DOMAIN_MAX + 1]; /* first word of the greeting */
-	char helo[SMTP_DOMAIN_MAX + 1];	     /* client's EHLO/HELO argument */
-	bool ehlo_reply;		     /* a 250 reply to EHLO */
+	char helo[SMTP_DOMAIN_MAX + 1];	       /* client's EHLO/HELO argument */
+	bool ehlo_reply;		       /* a 250 reply to EHLO */
 	char server_name[SMTP_DOMAIN_MAX + 1]; /* first word of it */
-	bool starttls_offered; /* STARTTLS in the last EHLO reply */
-	bool starttls_sent;    /* the client sent STARTTLS */
+	bool starttls_offered;	 /* STARTTLS in the last EHLO reply */
+	bool starttls_sent;	 /* the client sent STARTTLS */
 	uint16_t starttls_reply; /* the reply matched to it; 0: none */
 	uint32_t injected[2];	 /* plaintext that followed STARTTLS or its
 				    220 in the same segment (discarded) */
-	bool mail_clear; /* MAIL FROM seen before any TLS */
-	uint32_t rcpts;	 /* RCPT TO commands seen before any TLS */
+	bool mail_clear;	 /* MAIL FROM seen before any TLS */
+	uint32_t rcpts;		 /* RCPT TO commands seen before any TLS */
 	char mail_domain[SMTP_DOMAIN_MAX + 1]; /* MAIL FROM domain */
 	char rcpt_domain[SMTP_DOMAIN_MAX + 1]; /* first RCPT TO domain */
-	uint32_t messages;   /* end-of-data replies 2xx (plaintext) */
-	uint16_t data_reply; /* last end-of-data reply code */
+	uint32_t messages;	    /* end-of-data replies 2xx (plaintext) */
+	uint16_t data_reply;	    /* last end-of-data reply code */
 	char qids[EV_QIDS_MAX + 1]; /* "queued as" ids, space separated */
 	bool quit;		    /* the client sent QUIT in clear */
 	bool tls[2];		    /* that direction switched to TLS */
@@ -72,6 +72,11 @@ struct smtp;
 /* A new session; `implicit_tls': TLS from the first byte (port 465). */
 struct smtp *smtp_new(bool implicit_tls, bool midstream);
 void smtp_free(struct smtp *); /* NULL is a no-op */
+/*
+ * Make `s' a new session again, as smtp_new() would (`used': it was one
+ * already, release its buffers first); saves an allocation per session.
+ */
+void smtp_reset(struct smtp *s, bool implicit_tls, bool midstream, bool used);
 /* The next n bytes of direction d (borrowed for the call only). */
 void smtp_feed(struct smtp *, enum smtp_dir d, const uint8_t *p, size_t n);
 /* Bytes of direction d are missing (capture loss, truncation, overflow). */

@@ -57,10 +57,9 @@ struct sniff {
 	sniff_event_fn *sink;
 	void *arg;
 	char *host;
-	uint8_t ports[8192];	  /* server ports */
-	uint8_t tls_ports[8192];  /* implicit TLS */
-	uint8_t sub_ports[8192];  /* submission */
-	char *ports_str;
+	uint8_t ports[8192];	 /* server ports */
+	uint8_t tls_ports[8192]; /* implicit TLS */
+	uint8_t sub_ports[8192]; /* submission */
 	struct sn_prefix local[SNIFF_LOCAL_MAX];
 	size_t nlocal;
 	bool local_given;
@@ -70,6 +69,8 @@ struct sniff {
 	bool live, err;
 	uint64_t cur_pkt; /* number of the packet being processed */
 	bool flushing;
+	struct smtp *spare[SNIFF_SPARE_MAX]; /* ended sessions, for reuse */
+	size_t nspare;
 	struct sniff_stats st;
 };
 
@@ -128,7 +129,8 @@ sn_locals(struct sniff *sn, const char *s)
 			return -1;
 		bits = lp->family == 4 ? 32 : 128;
 		if (slash != NULL &&
-		    scan_u64_str(slash, lp->family == 4 ? 32 : 128, &bits) == -1)
+		    scan_u64_str(slash, lp->family == 4 ? 32 : 128, &bits) ==
+			-1)
 			return -1;
 		lp->bits = (uint8_t)bits;
 		sn->nlocal++;
@@ -207,9 +209,16 @@ sn_addr(struct tls_event *ev, char *field, uint8_t family, const uint8_t *a)
 static struct smtp *
 sn_smtp(struct sniff *sn, struct flow_info *fi)
 {
-	if (fi->user == NULL)
-		fi->user = smtp_new(flow_port_isset(sn->tls_ports, fi->sport),
-		    fi->midstream);
+	bool tls;
+
+	if (fi->user == NULL) {
+		tls = flow_port_isset(sn->tls_ports, fi->sport);
+		if (sn->nspare > 0) {
+			fi->user = sn->spare[--sn->nspare];
+			smtp_reset(fi->user, tls, fi->midstream, true);
+		} else
+			fi->user = smtp_new(tls, fi->midstream);
+	}
 	return fi->user;
 }
 
@@ -280,7 +289,10 @@ sn_end(void *arg, struct flow_info *fi, enum flow_end why)
 	sn->st.injected += f->injected[0] + f->injected[1] > 0;
 	if (sn->sink != NULL)
 		sn->sink(sn->arg, &ev);
-	smtp_free(sm);
+	if (sn->nspare < SNIFF_SPARE_MAX)
+		sn->spare[sn->nspare++] = sm;
+	else
+		smtp_free(sm);
 	fi->user = NULL;
 }
 
@@ -294,7 +306,6 @@ sniff_new(const struct sniff_conf *c, sniff_event_fn *sink, void *arg)
 	sn->sink = sink;
 	sn->arg = arg;
 	sn->host = xstrdup(c->host != NULL ? c->host : "");
-	sn->ports_str = xstrdup(c->ports);
 	if (sn_ports(c->ports, sn->ports) == -1 ||
 	    sn_ports(c->tls_ports, sn->tls_ports) == -1 ||
 	    sn_ports(c->submission_ports, sn->sub_ports) == -1) {
@@ -347,11 +358,11 @@ sn_filter(const struct sniff *sn)
 	buf_init(&ports, 65536);
 	for (p = 1; p < 65536; p++)
 		if (flow_port_isset(sn->ports, (uint16_t)p) &&
-		    buf_printf(&ports, "%sport %u", ports.len ? " or " : "",
-			p) == -1)
+		    buf_printf(
+			&ports, "%sport %u", ports.len ? " or " : "", p) == -1)
 			fatalx("sniff: filter too long");
-	if (buf_printf(&b, "(tcp and (%s)) or (vlan and tcp and (%s))",
-		ports.p, ports.p) == -1)
+	if (buf_printf(&b, "(tcp and (%s)) or (vlan and tcp and (%s))", ports.p,
+		ports.p) == -1)
 		fatalx("sniff: filter too long");
 	buf_free(&ports);
 	return buf_steal(&b);
@@ -443,9 +454,9 @@ sn_link(int dlt, struct rd *r)
 			return SN_ETH_IPV4;
 		/* AF_INET6: Linux 10, NetBSD/OpenBSD 24, FreeBSD 28,
 		 * Darwin 30 */
-		return fam == 10 || fam == 24 || fam == 28 || fam == 30 ?
-		    SN_ETH_IPV6 :
-		    0;
+		return fam == 10 || fam == 24 || fam == 28 || fam == 30
+			   ? SN_ETH_IPV6
+			   : 0;
 	case DLT_RAW:
 	case DLT_IPV4:
 	case DLT_IPV6:
@@ -457,7 +468,7 @@ sn_link(int dlt, struct rd *r)
 		return 0;
 	}
 	for (tags = 0; (type == 0x8100 || type == 0x88a8 || type == 0x9100) &&
-	     tags < SNIFF_VLAN_MAX;
+		       tags < SNIFF_VLAN_MAX;
 	     tags++)
 		if (!rd_skip(r, 2) || !rd_be16(r, &type))
 			return 0;
@@ -476,10 +487,11 @@ sn_ipv4(struct sniff *sn, struct rd *r, struct flow_pkt *fp, size_t *wire)
 	uint8_t vihl, tos, ttl, proto;
 	size_t hlen, cap = rd_left(r);
 
-	if (!rd_u8(&ip, &vihl) || vihl >> 4 != 4 || (hlen = (vihl & 15) * 4u) < 20 ||
-	    !rd_u8(&ip, &tos) || !rd_be16(&ip, &totlen) ||
-	    !rd_be16(&ip, &id) || !rd_be16(&ip, &frag) || !rd_u8(&ip, &ttl) ||
-	    !rd_u8(&ip, &proto) || !rd_be16(&ip, &csum) || rd_left(&ip) < 8) {
+	if (!rd_u8(&ip, &vihl) || vihl >> 4 != 4 ||
+	    (hlen = (vihl & 15) * 4u) < 20 || !rd_u8(&ip, &tos) ||
+	    !rd_be16(&ip, &totlen) || !rd_be16(&ip, &id) ||
+	    !rd_be16(&ip, &frag) || !rd_u8(&ip, &ttl) || !rd_u8(&ip, &proto) ||
+	    !rd_be16(&ip, &csum) || rd_left(&ip) < 8) {
 		sn->st.short_++;
 		return false;
 	}
@@ -593,8 +605,8 @@ sniff_packet(struct sniff *sn, int dlt, int64_t ts_us, const uint8_t *p,
 		sn->st.other++;
 		return;
 	}
-	if (type == SN_ETH_IPV4 ? !sn_ipv4(sn, &r, &fp, &wire) :
-				  !sn_ipv6(sn, &r, &fp, &wire))
+	if (type == SN_ETH_IPV4 ? !sn_ipv4(sn, &r, &fp, &wire)
+				: !sn_ipv6(sn, &r, &fp, &wire))
 		return;
 	/* TCP (RFC 9293 3.1) */
 	tcp = r;
@@ -778,9 +790,10 @@ sniff_free(struct sniff *sn)
 		return;
 	sn->sink = NULL; /* flows still open end without events */
 	flow_table_free(sn->ft);
+	while (sn->nspare > 0)
+		smtp_free(sn->spare[--sn->nspare]);
 	if (sn->pc != NULL)
 		pcap_close(sn->pc);
 	free(sn->host);
-	free(sn->ports_str);
 	free(sn);
 }

@@ -22,22 +22,23 @@
 
 #include "core/event.h"
 
-#define SNIFF_LOCAL_MAX 64	 /* local_addresses entries */
-#define SNIFF_VLAN_MAX 4	 /* stacked VLAN tags decoded */
-#define SNIFF_SNAPLEN 65535	 /* live capture */
+#define SNIFF_LOCAL_MAX 64	/* local_addresses entries */
+#define SNIFF_VLAN_MAX 4	/* stacked VLAN tags decoded */
+#define SNIFF_SNAPLEN 65535	/* live capture */
 #define SNIFF_BUFFER (16 << 20) /* live capture kernel buffer */
+#define SNIFF_SPARE_MAX 256	/* ended session objects kept for reuse */
 
 typedef void sniff_event_fn(void *arg, const struct tls_event *);
 
 struct sniff_conf {
-	const char *host;	     /* "host" of every event */
-	const char *ports;	     /* server ports: "25 465 587" */
-	const char *tls_ports;	     /* implicit TLS among them: "465" */
+	const char *host;	      /* "host" of every event */
+	const char *ports;	      /* server ports: "25 465 587" */
+	const char *tls_ports;	      /* implicit TLS among them: "465" */
 	const char *submission_ports; /* "465 587": inbound = submission */
-	const char *local_addresses; /* "192.0.2.1 2001:db8::/32"; empty:
-				       the interface's (or all) addresses */
-	size_t flow_max;	     /* flows in the table */
-	size_t flow_memcap;	     /* bytes */
+	const char *local_addresses;  /* "192.0.2.1 2001:db8::/32"; empty:
+					the interface's (or all) addresses */
+	size_t flow_max;	      /* flows in the table */
+	size_t flow_memcap;	      /* bytes */
 	int64_t flow_idle_us;
 };
 
@@ -60,8 +61,7 @@ struct sniff;
  * A new sniffer, or NULL (logged) when the configuration is bad (a port
  * list or address that does not parse).
  */
-struct sniff *sniff_new(const struct sniff_conf *, sniff_event_fn *,
-    void *arg);
+struct sniff *sniff_new(const struct sniff_conf *, sniff_event_fn *, void *arg);
 /* Read `path' (pcap or pcapng).  Returns 0 or -1 (logged). */
 int sniff_open_file(struct sniff *, const char *path);
 /*

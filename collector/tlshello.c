@@ -36,10 +36,10 @@
 #define TH_EXT_SUPPORTED_VERSIONS 43
 
 /* RFC 8446 4.1.3: SHA-256("HelloRetryRequest") */
-static const uint8_t th_hrr_random[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5,
-    0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2,
-    0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8,
-    0xa8, 0x33, 0x9c};
+static const uint8_t th_hrr_random[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a,
+    0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2,
+    0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
+    0x33, 0x9c};
 
 /* RFC 8701: GREASE values look like 0x?a?a with equal bytes. */
 static bool
@@ -188,51 +188,74 @@ tlshello_wants(const struct tlshello_stream *s)
 }
 
 /*
- * Look at the complete handshake messages gathered so far: the client's
+ * Parse the complete handshake messages at [p, p + n): the client's
  * first message must be a ClientHello; the server's a ServerHello, after
- * any number of HelloRetryRequests (and the client's second ClientHello
- * is in the other stream).  A parsed hello releases the buffer.
+ * any number of HelloRetryRequests (the client's second ClientHello is
+ * in the other stream).  Returns the bytes of the messages used.
  */
-static void
-th_messages(struct tlshello_stream *s)
+static size_t
+th_parse(struct tlshello_stream *s, const uint8_t *p, size_t n)
 {
 	struct rd r, body;
 	uint32_t mlen;
 	uint8_t mtype;
+	size_t used = 0;
 
-	for (;;) {
-		r = rd_make(s->hs.p, s->hs.len);
+	while (!s->hello && !s->bad) {
+		r = rd_make(p + used, n - used);
 		if (!rd_u8(&r, &mtype) || !rd_be24(&r, &mlen))
-			return; /* header incomplete */
+			break; /* header incomplete */
 		if (mlen > TLSHELLO_HS_MAX - 4) {
 			s->bad = true; /* will never fit */
-			return;
+			break;
 		}
 		if (!rd_sub(&r, mlen, &body))
-			return; /* body incomplete */
+			break; /* body incomplete */
+		used = (size_t)(r.p - p);
 		if (s->role == TLSHELLO_CLIENT) {
 			if (mtype != TH_HS_CLIENT_HELLO ||
 			    !tlshello_client_parse(body, &s->client))
 				s->bad = true;
 			else
 				s->hello = true;
-		} else {
-			if (mtype != TH_HS_SERVER_HELLO ||
-			    !tlshello_server_parse(body, &s->server))
-				s->bad = true;
-			else if (s->server.hrr) {
-				/* Drop the HRR and wait for the real one. */
-				if (s->hrr < UINT8_MAX)
-					s->hrr++;
-				memmove(s->hs.p, r.p, rd_left(&r));
-				s->hs.len = rd_left(&r);
-				continue;
-			} else
-				s->hello = true;
-		}
-		tlshello_stream_free(s);
-		return;
+		} else if (mtype != TH_HS_SERVER_HELLO ||
+			   !tlshello_server_parse(body, &s->server))
+			s->bad = true;
+		else if (s->server.hrr) {
+			if (s->hrr < UINT8_MAX) /* wait for the real one */
+				s->hrr++;
+		} else
+			s->hello = true;
 	}
+	return used;
+}
+
+/*
+ * Handshake bytes of a record.  A message that is whole in the bytes at
+ * hand is parsed where it lies; only a fragmented one is gathered in the
+ * buffer.
+ */
+static void
+th_handshake(struct tlshello_stream *s, const uint8_t *p, size_t n)
+{
+	size_t used;
+
+	if (s->hs.len == 0) {
+		used = th_parse(s, p, n);
+		p += used;
+		n -= used;
+	} else if (buf_add(&s->hs, p, n) == -1)
+		s->bad = true;
+	else {
+		used = th_parse(s, (const uint8_t *)s->hs.p, s->hs.len);
+		memmove(s->hs.p, s->hs.p + used, s->hs.len - used);
+		s->hs.len -= used;
+		n = 0;
+	}
+	if (!s->hello && !s->bad && n > 0 && buf_add(&s->hs, p, n) == -1)
+		s->bad = true;
+	if (s->hello || s->bad)
+		tlshello_stream_free(s);
 }
 
 /* Body bytes of the current record (content type s->type). */
@@ -243,12 +266,7 @@ th_body(struct tlshello_stream *s, const uint8_t *p, size_t n)
 	case TH_CT_HANDSHAKE:
 		if (s->rec_enc || s->hello)
 			return; /* encrypted, or Certificate etc.: not needed */
-		if (buf_add(&s->hs, p, n) == -1) {
-			s->bad = true;
-			tlshello_stream_free(s);
-			return;
-		}
-		th_messages(s);
+		th_handshake(s, p, n);
 		return;
 	case TH_CT_ALERT:
 		if (s->rec_enc)
@@ -273,8 +291,8 @@ static bool
 th_tls13(const struct tlshello_stream *s)
 {
 	return s->tls13 || s->hrr > 0 ||
-	    (s->role == TLSHELLO_SERVER && s->hello &&
-		s->server.version >= TLSHELLO_TLS13);
+	       (s->role == TLSHELLO_SERVER && s->hello &&
+		   s->server.version >= TLSHELLO_TLS13);
 }
 
 /* A complete record header in s->hdr: check it and start the record. */
@@ -286,8 +304,8 @@ th_header(struct tlshello_stream *s)
 	uint8_t type;
 
 	if (!rd_u8(&r, &type) || !rd_be16(&r, &ver) || !rd_be16(&r, &len) ||
-	    type < TH_CT_CCS || type > TH_CT_HEARTBEAT ||
-	    (ver >> 8) != 3 || len > TLSHELLO_RECORD_MAX ||
+	    type < TH_CT_CCS || type > TH_CT_HEARTBEAT || (ver >> 8) != 3 ||
+	    len > TLSHELLO_RECORD_MAX ||
 	    (s->records == 0 && type != TH_CT_HANDSHAKE &&
 		type != TH_CT_ALERT)) {
 		/* Not TLS: SSLv2 hello, plaintext, or garbage. */

@@ -34,17 +34,17 @@ struct tlshello_client {
 	 * without that extension, legacy_version alone. */
 	uint16_t versions[TLSHELLO_VERSIONS_MAX];
 	uint8_t nversions;
-	bool sni_cut;		       /* longer than TLSHELLO_SNI_MAX */
-	uint16_t sni_len;	       /* 0: no server_name host_name */
+	bool sni_cut;			/* longer than TLSHELLO_SNI_MAX */
+	uint16_t sni_len;		/* 0: no server_name host_name */
 	char sni[TLSHELLO_SNI_MAX + 1]; /* as sent (untrusted bytes), NUL */
-	uint16_t nsuites;	       /* cipher suites offered */
+	uint16_t nsuites;		/* cipher suites offered */
 };
 
 struct tlshello_server {
 	uint16_t legacy_version; /* ServerHello.legacy_version */
-	uint16_t version;	 /* negotiated: supported_versions, else legacy */
-	uint16_t cipher;	 /* cipher_suite */
-	bool hrr;		 /* a HelloRetryRequest, not a real hello */
+	uint16_t version; /* negotiated: supported_versions, else legacy */
+	uint16_t cipher;  /* cipher_suite */
+	bool hrr;	  /* a HelloRetryRequest, not a real hello */
 };
 
 enum tlshello_role { TLSHELLO_CLIENT = 0, TLSHELLO_SERVER = 1 };
@@ -59,18 +59,18 @@ struct tlshello_stream {
 	bool alert;	  /* an alert record was seen */
 	bool alert_clear; /* ... in clear: level and desc are set */
 	uint8_t alert_level, alert_desc;
-	uint8_t hrr;	     /* HelloRetryRequests seen (server) */
-	uint32_t records;    /* records seen */
-	uint32_t encrypted;  /* records with encrypted content */
+	uint8_t hrr;		       /* HelloRetryRequests seen (server) */
+	uint32_t records;	       /* records seen */
+	uint32_t encrypted;	       /* records with encrypted content */
 	struct tlshello_client client; /* role CLIENT, when hello */
 	struct tlshello_server server; /* role SERVER, when hello */
 	/* record layer position */
-	uint8_t hdr[5], nhdr; /* a record header being read */
-	uint8_t type;	      /* content type of the current record */
-	bool rec_enc;	      /* ... and its content is encrypted */
-	uint16_t left;	      /* its body bytes still to come */
+	uint8_t hdr[5], nhdr;	/* a record header being read */
+	uint8_t type;		/* content type of the current record */
+	bool rec_enc;		/* ... and its content is encrypted */
+	uint16_t left;		/* its body bytes still to come */
 	uint8_t abuf[2], nabuf; /* an alert being read */
-	struct buf hs;	      /* handshake bytes of the current hello */
+	struct buf hs;		/* handshake bytes of the current hello */
 };
 
 /* A new stream for one side (all zero but the role). */

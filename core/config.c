@@ -29,6 +29,7 @@ char *cf_hostname;
 char *cf_timezone;
 char *cf_log_files;
 char *cf_log_format;
+char *cf_journal_directory;
 char *cf_submission_services;
 long long cf_batch_size;
 long long cf_flush_interval;
@@ -73,6 +74,7 @@ const struct conf_key config_keys[] = {
 	{"timezone",          CONF_STR,  &cf_timezone,          0, 0,       "",     0},
 	{"log_files",         CONF_STR,  &cf_log_files,         0, 0,       "/var/log/mail.log", 0},
 	{"log_format",        CONF_STR,  &cf_log_format,        0, 0,       "auto", 0},
+	{"journal_directory", CONF_STR,  &cf_journal_directory, 0, 0,       "",     CONF_NO_RELOAD},
 	{"submission_services", CONF_STR, &cf_submission_services, 0, 0,   "submission submissions smtps", 0},
 	{"batch_size",        CONF_INT,  &cf_batch_size,        1, 100000,  "20000", 0},
 	{"flush_interval",    CONF_INT,  &cf_flush_interval,    10, 60000,  "1000", 0},

@@ -22,6 +22,7 @@ extern char *cf_hostname;
 extern char *cf_timezone;
 extern char *cf_log_files;
 extern char *cf_log_format;
+extern char *cf_journal_directory;
 extern char *cf_submission_services;
 extern long long cf_batch_size;
 extern long long cf_flush_interval;

@@ -8,7 +8,7 @@
  * flow table (16 flows, 256 KiB) makes eviction happen too.  Made from
  * captures by tests/fuzz/mkcorpus.py.
  * FUZZ_SOURCES: collector/sniff.c collector/flow.c collector/smtp.c
- * collector/tlshello.c collector/tlscipher.c
+ * FUZZ_SOURCES: collector/tlshello.c collector/tlscipher.c
  */
 #include <stddef.h>
 #include <stdint.h>
