@@ -256,11 +256,16 @@ ev_format_ts(int64_t ts_us, char out[EV_TS_MAX + 1])
 		out[EV_TS_MAX] = '\0'; /* a year past 9999: cut, still ends */
 }
 
-/* A string field as JSON: null when empty. */
+/*
+ * A string field as JSON: null when empty.  Event strings are printable
+ * ASCII (ev_setstr() replaces anything else), so they are valid UTF-8 and
+ * jansson's check can be skipped on this hot path.
+ */
 static json_t *
 jstr(const char *s)
 {
-	return (s == NULL || *s == '\0') ? json_null() : json_string(s);
+	return (s == NULL || *s == '\0') ? json_null() :
+					   json_stringn_nocheck(s, strlen(s));
 }
 
 static json_t *
@@ -279,8 +284,8 @@ jqids(const char *s)
 
 	while (a != NULL && p < end) {
 		if (scan_word(&p, end, EV_QIDS_MAX, &sp) == 0)
-			(void)json_array_append_new(
-			    a, json_stringn(sp.p, sp.len));
+			(void)json_array_append_new(a,
+			    json_stringn_nocheck(sp.p, sp.len));
 		(void)scan_spaces(&p, end);
 	}
 	return a;
@@ -290,40 +295,58 @@ json_t *
 event_to_json(const struct tls_event *ev)
 {
 	char ts[EV_TS_MAX + 1];
+	json_t *o;
+	int rc = 0;
 
+	if ((o = json_object()) == NULL)
+		return NULL;
 	ev_format_ts(ev->ts_us, ts);
 	/*
 	 * Keys in sorted order: jansson keeps insertion order, so the output
-	 * is sorted without JSON_SORT_KEYS sorting every object.
+	 * is sorted without JSON_SORT_KEYS sorting every object.  The keys
+	 * are constants (no UTF-8 check needed); _new steals the value even
+	 * when it fails.
 	 */
-	/* clang-format off */
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o,"
-	    " s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o,"
-	    " s:o, s:s}",
-	    "cipher", jstr(ev->cipher),
-	    "cipher_bits", jint(ev->cipher_bits),
-	    "direction", jstr(ev_dir_name(ev->dir)),
-	    "domain", jstr(ev->domain),
-	    "host", jstr(ev->host),
-	    "local_ip", jstr(ev->local_ip),
-	    "local_port", jint(ev->local_port),
-	    "messages", (json_int_t)ev->messages,
-	    "origin", jstr(ev->origin),
-	    "peer_helo", jstr(ev->peer_helo),
-	    "peer_host", jstr(ev->peer_host),
-	    "peer_ip", jstr(ev->peer_ip),
-	    "peer_port", jint(ev->peer_port),
-	    "policy", jstr(ev_policy_name(ev->policy)),
-	    "queue_ids", jqids(ev->queue_ids),
-	    "reason", jstr(ev->reason),
-	    "result", jstr(ev_result_name(ev->result)),
-	    "source", jstr(ev_source_name(ev->source)),
-	    "status", jstr(ev_status_name(ev->status)),
-	    "tls", ev_tls_name(ev->tls),
-	    "tls_version", jstr(ev->tls_version),
-	    "trust", jstr(ev_trust_name(ev->trust)),
-	    "ts", ts);
-	/* clang-format on */
+	rc |= json_object_set_new_nocheck(o, "cipher", jstr(ev->cipher));
+	rc |= json_object_set_new_nocheck(o, "cipher_bits",
+	    jint(ev->cipher_bits));
+	rc |= json_object_set_new_nocheck(o, "direction",
+	    jstr(ev_dir_name(ev->dir)));
+	rc |= json_object_set_new_nocheck(o, "domain", jstr(ev->domain));
+	rc |= json_object_set_new_nocheck(o, "host", jstr(ev->host));
+	rc |= json_object_set_new_nocheck(o, "local_ip", jstr(ev->local_ip));
+	rc |= json_object_set_new_nocheck(o, "local_port",
+	    jint(ev->local_port));
+	rc |= json_object_set_new_nocheck(o, "messages",
+	    json_integer((json_int_t)ev->messages));
+	rc |= json_object_set_new_nocheck(o, "origin", jstr(ev->origin));
+	rc |= json_object_set_new_nocheck(o, "peer_helo", jstr(ev->peer_helo));
+	rc |= json_object_set_new_nocheck(o, "peer_host", jstr(ev->peer_host));
+	rc |= json_object_set_new_nocheck(o, "peer_ip", jstr(ev->peer_ip));
+	rc |= json_object_set_new_nocheck(o, "peer_port", jint(ev->peer_port));
+	rc |= json_object_set_new_nocheck(o, "policy",
+	    jstr(ev_policy_name(ev->policy)));
+	rc |= json_object_set_new_nocheck(o, "queue_ids", jqids(ev->queue_ids));
+	rc |= json_object_set_new_nocheck(o, "reason", jstr(ev->reason));
+	rc |= json_object_set_new_nocheck(o, "result",
+	    jstr(ev_result_name(ev->result)));
+	rc |= json_object_set_new_nocheck(o, "source",
+	    jstr(ev_source_name(ev->source)));
+	rc |= json_object_set_new_nocheck(o, "status",
+	    jstr(ev_status_name(ev->status)));
+	/* tls is never null: "unknown" is a state of its own. */
+	rc |= json_object_set_new_nocheck(o, "tls",
+	    json_string_nocheck(ev_tls_name(ev->tls)));
+	rc |= json_object_set_new_nocheck(o, "tls_version",
+	    jstr(ev->tls_version));
+	rc |= json_object_set_new_nocheck(o, "trust",
+	    jstr(ev_trust_name(ev->trust)));
+	rc |= json_object_set_new_nocheck(o, "ts", json_string_nocheck(ts));
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 int

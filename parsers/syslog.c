@@ -480,12 +480,14 @@ syslog_parse(
 	 * two cannot be confused; a hostless "tag:" without a pid reads as a
 	 * host and then fails as no tag, which costs nothing we parse.
 	 */
-	if ((q = memchr(p, ' ', (size_t)(end - p))) == NULL || q == p)
+	if ((q = memchr(p, ' ', (size_t)(end - p))) == NULL)
+		q = end; /* "tag[pid]:" with an empty message ends the line */
+	if (q == p)
 		return SYSLOG_MALFORMED;
 	tok.p = p;
 	tok.len = (size_t)(q - p);
 	if (tok.p[tok.len - 1] != ':' || memchr(tok.p, '[', tok.len) == NULL) {
-		if (tok.len > SYSLOG_HOST_MAX)
+		if (tok.len > SYSLOG_HOST_MAX || q == end)
 			return SYSLOG_MALFORMED;
 		m->host = tok;
 		p = q + 1;
