@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collector/journal.h"
 #include "collector/lineread.h"
 #include "collector/tail.h"
 #include "common/daemon.h"
@@ -39,6 +40,8 @@ struct csource {
 	char *name; /* absolute path, or "-" */
 	struct tail *tail;
 	struct lineread *lr; /* standard input */
+	struct journal *jr;  /* the journal (collect_add_journal) */
+	char *ckname;	     /* the journal's checkpoint name */
 	struct parser *p;
 	struct tls_event held;
 	bool have_held;
@@ -68,6 +71,7 @@ new_parser(const struct collect *c, const struct csource *s)
 	po.host = config_hostname();
 	po.ref_time_us = s->ref_us;
 	po.submission_services = cf_submission_services;
+	po.own_senders = cf_report_sender;
 	return parser_new(&po);
 }
 
@@ -187,6 +191,84 @@ collect_add(struct collect *c, const char *path)
 	return 0;
 }
 
+/*
+ * The journal: kind "journal", name the directory's real path or
+ * "system".  The checkpoint's inode holds the last entry's realtime,
+ * first_hash the match-set hash (journal.h).
+ */
+int
+collect_add_journal(struct collect *c, const struct journal_opts *jo)
+{
+	struct journal_opts o = *jo;
+	struct csource *s;
+	struct store_ckpt ck;
+	struct journal_pos at;
+	char abs[PATH_MAX], name[STORE_NAME_MAX + 1];
+	int64_t skip;
+	int found;
+
+	if (c->nsrc == COLLECT_SOURCES_MAX) {
+		log_warnx("collect: more than %d sources", COLLECT_SOURCES_MAX);
+		return -1;
+	}
+	s = &c->src[c->nsrc];
+	memset(s, 0, sizeof(*s));
+	if (o.directory != NULL && o.directory[0] != '\0') {
+		if (realpath(o.directory, abs) == NULL) {
+			log_warn("collect: journal directory %s",
+			    log_str(o.directory, strlen(o.directory)));
+			return -1;
+		}
+		o.directory = abs;
+	}
+	if (o.directory == NULL || o.directory[0] == '\0')
+		o.directory = NULL;
+	else if (strlen(o.directory) > STORE_NAME_MAX) {
+		log_warnx("collect: journal directory name too long");
+		return -1;
+	}
+	(void)snprintf(name, sizeof(name), "%.*s", STORE_NAME_MAX,
+	    o.directory != NULL ? o.directory : "system");
+	while ((found = store_load_ckpt(c->st, "journal", name, &ck)) == -1) {
+		if (sig_term)
+			return -1;
+		log_warnx("collect: journal %s: cannot read the checkpoint "
+			  "yet; retrying",
+		    name);
+		daemon_sleep_ms(2000);
+	}
+	memset(&at, 0, sizeof(at));
+	if (found) {
+		at.offset = ck.offset;
+		at.resume = ck.resume;
+		at.last_rt = ck.inode;
+		(void)snprintf(at.cursor, sizeof(at.cursor), "%s", ck.cursor);
+		(void)snprintf(at.filter, sizeof(at.filter), "%.*s",
+		    JOURNAL_FILTER_MAX, ck.first_hash);
+	}
+	o.from_end = c->o.from_end;
+	if ((s->jr = journal_open(&o, found ? &at : NULL, &skip)) == NULL)
+		return -1;
+	s->ckname = xstrdup(name);
+	s->name = xmalloc(strlen(name) + sizeof("journal:"));
+	(void)snprintf(
+	    s->name, strlen(name) + sizeof("journal:"), "journal:%s", name);
+	s->ref_us = (int64_t)time(NULL) * 1000000;
+	s->p = new_parser(c, s);
+	if (skip >= 0) {
+		parser_skip_before(s->p, skip);
+		log_info("collect: %s: resuming at entry %lld", s->name,
+		    (long long)skip);
+	}
+	c->nsrc++;
+	if (!found) { /* as for a new file: record the start at once */
+		set_ckpt(c, s);
+		while (store_flush(c->st) == -1 && !sig_term)
+			daemon_sleep_ms(500);
+	}
+	return 0;
+}
+
 /* Move ready events into the batch; false when it is full. */
 static bool
 drain(struct collect *c, struct csource *s)
@@ -203,6 +285,25 @@ drain(struct collect *c, struct csource *s)
 	}
 }
 
+static void
+set_journal_ckpt(struct collect *c, struct csource *s)
+{
+	struct store_ckpt ck;
+	struct journal_pos pos;
+
+	if (!journal_position(s->jr, parser_resume_offset(s->p), &pos))
+		return; /* nothing read yet: nothing to resume from */
+	memset(&ck, 0, sizeof(ck));
+	(void)snprintf(ck.kind, sizeof(ck.kind), "journal");
+	(void)snprintf(ck.name, sizeof(ck.name), "%s", s->ckname);
+	ck.inode = pos.last_rt;
+	ck.offset = pos.offset;
+	ck.resume = pos.resume;
+	(void)snprintf(ck.first_hash, sizeof(ck.first_hash), "%s", pos.filter);
+	(void)snprintf(ck.cursor, sizeof(ck.cursor), "%s", pos.cursor);
+	store_set_ckpt(c->st, &ck);
+}
+
 /* The source's position, once its events are all in the batch. */
 static void
 set_ckpt(struct collect *c, struct csource *s)
@@ -211,6 +312,10 @@ set_ckpt(struct collect *c, struct csource *s)
 	struct tail_pos pos;
 	int64_t resume;
 
+	if (s->jr != NULL) {
+		set_journal_ckpt(c, s);
+		return;
+	}
 	if (s->tail == NULL)
 		return; /* standard input cannot resume */
 	tail_position(s->tail, &pos);
@@ -262,6 +367,8 @@ pump(struct collect *c, struct csource *s)
 	while (n < COLLECT_PUMP_LINES) {
 		if (s->tail != NULL)
 			rc = tail_next(s->tail, &line, &len, &off, &cut);
+		else if (s->jr != NULL)
+			rc = (int)journal_next(s->jr, &line, &len, &off, &cut);
 		else
 			rc = (int)lineread_next(s->lr, &line, &len, &off, &cut);
 		if (rc == TAIL_ROTATED) {
@@ -428,6 +535,8 @@ collect_free(struct collect *c)
 	for (i = 0; i < c->nsrc; i++) {
 		tail_free(c->src[i].tail);
 		lineread_free(c->src[i].lr);
+		journal_free(c->src[i].jr);
+		free(c->src[i].ckname);
 		parser_free(c->src[i].p);
 		free(c->src[i].name);
 	}

@@ -81,6 +81,7 @@ enum ev_status { EV_ST_NONE = 0, EV_ST_SENT, EV_ST_DEFERRED, EV_ST_BOUNCED };
 
 #define EV_F_TRUNCATED 0x0001 /* a string was cut to fit */
 #define EV_F_SANITIZED 0x0002 /* non-printable bytes replaced */
+#define EV_F_OWN_REPORT 0x0004 /* carried only our own report mail */
 
 #define TLS_EVENT_VERSION 1
 

@@ -303,7 +303,7 @@ ensure_days(struct store *st)
  * arrays on the server, which is where the time goes at 200,000+ events/s.
  * It writes into a fixed chunk by hand; COPY_ROW_MAX bounds one row.
  */
-#define COPY_NFIELDS 23
+#define COPY_NFIELDS 24
 #define COPY_ROW_MAX                                                           \
 	(4 * (EV_HOST_MAX + 1) + 2 * (EV_ADDR_MAX + 1) + EV_TLSVER_MAX +       \
 	    EV_CIPHER_MAX + EV_REASON_MAX + 9 * EV_QIDS_MAX + EV_ORIGIN_MAX +  \
@@ -477,6 +477,8 @@ copy_row(char *p, const struct tls_event *ev)
 	p = put_text(p, ev_status_name(ev->status));
 	p = put_qids(p, ev->queue_ids);
 	p = put_text(p, ev->origin);
+	p = put_be32(p, 1); /* bool */
+	*p++ = (ev->flags & EV_F_OWN_REPORT) ? 1 : 0;
 	return p;
 }
 
@@ -492,7 +494,7 @@ copy_batch(struct store *st)
 	    "COPY sessions (ts, source, host, direction, domain, peer_host,"
 	    " peer_ip, peer_port, peer_helo, local_ip, local_port, tls,"
 	    " tls_version, cipher, cipher_bits, trust, result, reason,"
-	    " policy, messages, status, queue_ids, origin)"
+	    " policy, messages, status, queue_ids, origin, own_report)"
 	    " FROM STDIN (FORMAT binary)");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		log_warnx("store: copy: %s", PQerrorMessage(st->db));

@@ -56,6 +56,12 @@ struct parser_opts {
 				rollover */
 	size_t max_sessions; /* open-session cap; 0: default */
 	int64_t idle_us;     /* open-session expiry in log time; 0: dflt */
+	/*
+	 * Envelope senders of our own TLS-RPT report mail (space separated):
+	 * an outbound session that carried only such mail gets
+	 * EV_F_OWN_REPORT, so later reports leave it out (RFC 8460 5.3).
+	 */
+	const char *own_senders;
 	/* Postfix services whose smtpd is client submission. */
 	const char *submission_services; /* "submission submissions smtps" */
 };

@@ -91,6 +91,8 @@
 #define PF_SESSIONS_MAX (1 << 22)
 #define PF_IDLE_DEFAULT_US (INT64_C(300) * 1000000)
 #define PF_HOLD_US (INT64_C(5) * 1000000) /* wait for qmgr from= */
+#define PF_OWN_MAX 4	/* own report senders */
+#define PF_OWNQ_MAX 64	/* queue ids of own report mail remembered */
 #define PF_HOLD_LINES 2000
 #define PF_INST_MAX 63	    /* syslog_name prefix kept per session */
 #define PF_QID_MAX 23	    /* long queue ids are about 17 */
@@ -132,6 +134,7 @@ enum pf_state { PF_FREE = 0, PF_OPEN, PF_HELD };
 #define PF_F_SENT 0x2000
 #define PF_F_DEFERRED 0x4000
 #define PF_F_BOUNCED 0x8000
+#define PF_F_OTHERMSG 0x10000 /* delivered mail not from own_senders */
 #define PF_F_SAWTLS (PF_F_SUMMARY | PF_F_CERTLINE | PF_F_TLSFIELD)
 
 /*
@@ -251,6 +254,18 @@ struct postfix {
 	uint32_t nsvc;
 	int64_t now_us; /* latest log time seen (monotonic) */
 	uint64_t nline; /* Postfix lines fed */
+	/*
+	 * Our own report mail: the senders (opts.own_senders) and the queue
+	 * ids qmgr announced from them, in a small ring (report mail is a few
+	 * messages a day; an id that fell out only costs the tag).
+	 */
+	char own[PF_OWN_MAX][PF_FIELD_MAX + 1];
+	uint32_t nown;
+	struct {
+		uint8_t len;
+		char qid[PF_QID_MAX + 1];
+	} ownq[PF_OWNQ_MAX];
+	uint32_t ownq_next;
 };
 
 /* One line being handled. */
@@ -286,6 +301,7 @@ struct pf_fail {
 };
 
 static void pf_emit_sess(struct postfix *, struct pf_sess *, int64_t);
+static bool pf_own_qid(const struct postfix *, const struct span *);
 
 /* ------------------------------------------------------------------ */
 /* Small helpers. */
@@ -1637,6 +1653,14 @@ pf_out_delivery(struct postfix *pf, const struct pf_line *L,
 	pf_set_peer(pf, cur, &d.peer);
 	cur->flags |= PF_F_DELIVERY;
 	ev_addqid(&cur->ev, qid);
+	/* Only our own report mail so far: later reports leave it out. */
+	if (pf->nown > 0 && pf_own_qid(pf, qid)) {
+		if (!(cur->flags & PF_F_OTHERMSG))
+			cur->ev.flags |= EV_F_OWN_REPORT;
+	} else {
+		cur->flags |= PF_F_OTHERMSG;
+		cur->ev.flags &= (uint16_t)~EV_F_OWN_REPORT;
+	}
 	if (cur->ev.domain[0] == '\0' && has_dom) {
 		ev_setstr(
 		    &cur->ev, cur->ev.domain, sizeof(cur->ev.domain), &dom);
@@ -2113,7 +2137,43 @@ pf_smtpd(struct postfix *pf, const struct pf_line *L)
 }
 
 /* ------------------------------------------------------------------ */
-/* qmgr(8): the sender of an inbound message. */
+/* qmgr(8): the sender of an inbound message, and our own report mail. */
+
+/*
+ * 4ABC: from=<tlsrpt@example.org>, size=1234, nrcpt=1 (queue active)
+ * with tlsrpt@example.org one of opts.own_senders: remember 4ABC.
+ */
+static void
+pf_own_note(struct postfix *pf, const struct pf_line *L)
+{
+	const char *s = L->s, *end = L->end;
+	struct span qid, from;
+	uint32_t i;
+
+	if (pf_qid(&s, end, &qid) == -1 || PF_LIT(&s, end, "from=<") == -1 ||
+	    scan_until(&s, end, '>', PF_FIELD_MAX, &from) == -1 ||
+	    qid.len > PF_QID_MAX)
+		return;
+	for (i = 0; i < pf->nown; i++)
+		if (span_eq_ci(&from, pf->own[i])) {
+			memcpy(pf->ownq[pf->ownq_next].qid, qid.p, qid.len);
+			pf->ownq[pf->ownq_next].len = (uint8_t)qid.len;
+			pf->ownq_next = (pf->ownq_next + 1) % PF_OWNQ_MAX;
+			return;
+		}
+}
+
+static bool
+pf_own_qid(const struct postfix *pf, const struct span *qid)
+{
+	uint32_t i;
+
+	for (i = 0; i < PF_OWNQ_MAX; i++)
+		if (pf->ownq[i].len == qid->len &&
+		    memcmp(pf->ownq[i].qid, qid->p, qid->len) == 0)
+			return true;
+	return false;
+}
 
 /*
  * 4ABC: from=<user@example.org>, size=1234, nrcpt=1 (queue active)
@@ -2126,6 +2186,8 @@ pf_qmgr(struct postfix *pf, const struct pf_line *L)
 	struct pf_qent *e;
 	struct pf_sess *sess;
 
+	if (pf->nown > 0)
+		pf_own_note(pf, L);
 	if (pf->qcount == 0 || pf_qid(&s, end, &qid) == -1 ||
 	    PF_LIT(&s, end, "from=<") == -1)
 		return PARSE_NONE;
@@ -2295,6 +2357,20 @@ postfix_new(const struct parser_opts *o, struct parser_stats *st,
 	pf_services(pf, o->submission_services != NULL
 			    ? o->submission_services
 			    : "submission submissions smtps");
+	if (o->own_senders != NULL) {
+		const char *p = o->own_senders, *end = p + strlen(p);
+		struct span w;
+
+		while (p < end && pf->nown < PF_OWN_MAX) {
+			(void)scan_spaces(&p, end);
+			if (scan_word(&p, end, PF_FIELD_MAX, &w) == 0) {
+				memcpy(pf->own[pf->nown], w.p, w.len);
+				pf->own[pf->nown++][w.len] = '\0';
+			} else if (p < end) {
+				p++; /* a word too long for an address */
+			}
+		}
+	}
 	return pf;
 }
 

@@ -36,6 +36,7 @@ static const char agg_sql[] =
     "  WHERE ts >= $1::date::timestamp AT TIME ZONE 'UTC'"
     "  AND ts < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'"
     "  AND direction = 'outbound' AND domain IS NOT NULL AND domain <> ''"
+    "  AND NOT own_report" /* our own report mail (RFC 8460 5.3) */
     "  AND ($2::text IS NULL OR domain = $2)) s"
     " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
     " ORDER BY 1";
