@@ -71,7 +71,9 @@ new_parser(const struct collect *c, const struct csource *s)
 	po.host = config_hostname();
 	po.ref_time_us = s->ref_us;
 	po.submission_services = cf_submission_services;
-	po.own_senders = cf_report_sender;
+	/* The envelope sender of our report mail (reporter: same default). */
+	po.own_senders =
+	    cf_report_sender[0] != '\0' ? cf_report_sender : cf_contact_info;
 	return parser_new(&po);
 }
 
