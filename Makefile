@@ -39,7 +39,7 @@ LDHARDEN += -fsanitize=$(SANITIZE)
 BUILD     = build/san
 endif
 
-PKGS      = libpq jansson libmicrohttpd libpcap libcurl openssl zlib libcares \
+PKGS      = libpq jansson libidn2 libmicrohttpd libpcap libcurl openssl zlib libcares \
 	    libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))

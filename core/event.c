@@ -8,8 +8,11 @@
 #include "core/event.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <idn2.h>
 
 struct tok {
 	int v;
@@ -166,6 +169,34 @@ ev_setstr(struct tls_event *ev, char *field, size_t size, const struct span *sp)
 		field[i] = (char)c;
 	}
 	field[n] = '\0';
+}
+
+void
+ev_setdomain(struct tls_event *ev, char *field, size_t size,
+    const struct span *sp)
+{
+	char in[4 * EV_HOST_MAX + 1];
+	char *out = NULL;
+	size_t i;
+
+	for (i = 0; i < sp->len; i++)
+		if ((unsigned char)sp->p[i] >= 0x80)
+			break;
+	/* ASCII (nearly always): nothing to convert, nothing allocated. */
+	if (i == sp->len || sp->len >= sizeof(in)) {
+		ev_setstr(ev, field, size, sp);
+		return;
+	}
+	memcpy(in, sp->p, sp->len);
+	in[sp->len] = '\0';
+	if (idn2_to_ascii_8z(in, &out, IDN2_NONTRANSITIONAL) == IDN2_OK &&
+	    strlen(out) < size) {
+		ev_setcstr(ev, field, size, out);
+		ev_lowerhost(field);
+	} else {
+		ev_setstr(ev, field, size, sp); /* sanitised, flagged */
+	}
+	idn2_free(out);
 }
 
 void

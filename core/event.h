@@ -128,6 +128,13 @@ void ev_init(struct tls_event *);
  */
 void ev_setstr(
     struct tls_event *, char *field, size_t size, const struct span *);
+/*
+ * A domain name: like ev_setstr(), but a name with UTF-8 labels (an
+ * SMTPUTF8 address) is stored in A-label form (IDNA 2008, libidn2), as
+ * RFC 8460 reports need it; one that does not convert is sanitised.
+ */
+void ev_setdomain(struct tls_event *, char *field, size_t size,
+    const struct span *);
 /* Like ev_setstr() for a NUL-terminated string. */
 void ev_setcstr(struct tls_event *, char *field, size_t size, const char *);
 /*

@@ -568,7 +568,7 @@ ex_domain(struct tls_event *ev, const struct span *addr)
 		return;
 	d.p = q;
 	d.len = (size_t)(e - q);
-	ev_setstr(ev, ev->domain, sizeof(ev->domain), &d);
+	ev_setdomain(ev, ev->domain, sizeof(ev->domain), &d);
 	ev_lowerhost(ev->domain);
 }
 

@@ -197,7 +197,7 @@ os_domain(struct tls_event *ev, const struct span *addr)
 		return;
 	d.p = at + 1;
 	d.len = (size_t)(e - d.p);
-	ev_setstr(ev, ev->domain, sizeof(ev->domain), &d);
+	ev_setdomain(ev, ev->domain, sizeof(ev->domain), &d);
 	ev_lowerhost(ev->domain);
 }
 
@@ -628,7 +628,7 @@ os_smtp(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 					;
 				ev2.p = d2;
 				ev2.len = strlen(d2);
-				ev_setstr(&s->ev, s->ev.domain,
+				ev_setdomain(&s->ev, s->ev.domain,
 				    sizeof(s->ev.domain), &ev2);
 			}
 		}

@@ -1417,7 +1417,7 @@ pf_apply_rpt(struct pf_sess *s, const struct pf_rpt *r)
 	s->flags |= PF_F_TLSRPT;
 	s->rpt_res = r->res;
 	/* The policy domain: authoritative over the recipient domain. */
-	ev_setstr(&s->ev, s->ev.domain, sizeof(s->ev.domain), &r->domain);
+	ev_setdomain(&s->ev, s->ev.domain, sizeof(s->ev.domain), &r->domain);
 	ev_lowerhost(s->ev.domain);
 	if (r->freason.len > 0 && s->ev.reason[0] == '\0')
 		pf_reason(
@@ -1585,7 +1585,7 @@ pf_out_borrow(struct postfix *pf, const struct span *qid,
 	pf_qdel(pf, e);
 	s->npending--;
 	if (s->ev.domain[0] == '\0') {
-		ev_setstr(&s->ev, s->ev.domain, sizeof(s->ev.domain), dom);
+		ev_setdomain(&s->ev, s->ev.domain, sizeof(s->ev.domain), dom);
 		ev_lowerhost(s->ev.domain);
 	}
 	if (s->npending == 0)
@@ -1662,7 +1662,7 @@ pf_out_delivery(struct postfix *pf, const struct pf_line *L,
 		cur->ev.flags &= (uint16_t)~EV_F_OWN_REPORT;
 	}
 	if (cur->ev.domain[0] == '\0' && has_dom) {
-		ev_setstr(
+		ev_setdomain(
 		    &cur->ev, cur->ev.domain, sizeof(cur->ev.domain), &dom);
 		ev_lowerhost(cur->ev.domain);
 	}
@@ -1934,9 +1934,9 @@ pf_tlsproxy(struct postfix *pf, const struct pf_line *L)
 		x->rpt = true;
 		x->rpt_res = r.res;
 		x->policy = r.policy;
-		/* ev only lends ev_setstr() its flags here. */
+		/* ev only lends ev_setdomain() its flags here. */
 		ev_init(&ev);
-		ev_setstr(&ev, x->domain, sizeof(x->domain), &r.domain);
+		ev_setdomain(&ev, x->domain, sizeof(x->domain), &r.domain);
 		ev_lowerhost(x->domain);
 		if (r.freason.len > 0 && x->reason[0] == '\0')
 			ev_setstr(
@@ -2204,7 +2204,7 @@ pf_qmgr(struct postfix *pf, const struct pf_line *L)
 		sess->npending--;
 	if (scan_until(&s, end, '>', PF_FIELD_MAX, &from) == 0 &&
 	    sess->ev.domain[0] == '\0' && pf_addr_domain(&from, &dom)) {
-		ev_setstr(
+		ev_setdomain(
 		    &sess->ev, sess->ev.domain, sizeof(sess->ev.domain), &dom);
 		ev_lowerhost(sess->ev.domain);
 	}

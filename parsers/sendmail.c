@@ -221,7 +221,7 @@ sm_domain(struct tls_event *ev, const struct span *addr)
 		return;
 	d.p = at + 1;
 	d.len = (size_t)(e - d.p);
-	ev_setstr(ev, ev->domain, sizeof(ev->domain), &d);
+	ev_setdomain(ev, ev->domain, sizeof(ev->domain), &d);
 	ev_lowerhost(ev->domain);
 }
 
