@@ -1,8 +1,11 @@
 /*
  * cmd_collect.c - "tlsflow collect [FILE...] [--once] [--from-start |
- * --from-end] [--format F]": follow MTA logs into the store
+ * --from-end] [--format F] [--journal [--unit NAME...] [--identifier
+ * TAG...]]": follow MTA logs into the store
  *
- * Without FILE arguments the files of the log_files setting are followed.
+ * Without FILE arguments (and without --journal) the files of the
+ * log_files setting are followed.  --journal reads the systemd journal
+ * (journal_directory, else the local system journal) through journal.c.
  * Argument handling and the daemon's order of work (STYLE.md section 7);
  * the loop is collect.c.
  */
@@ -31,7 +34,10 @@ collect_usage(void)
 	    "usage: tlsflow collect [-c FILE] [--once] [--from-start | "
 	    "--from-end]\n"
 	    "                       [--format auto|postfix|exim|sendmail|"
-	    "opensmtpd] [FILE... | -]\n");
+	    "opensmtpd]\n"
+	    "                       [--journal [--unit NAME]... "
+	    "[--identifier TAG]...]\n"
+	    "                       [FILE... | -]\n");
 	return 2;
 }
 
@@ -60,7 +66,13 @@ cmd_collect(int argc, char **argv)
 	static const struct option opts[] = {{"once", no_argument, NULL, 'o'},
 	    {"from-start", no_argument, NULL, 's'},
 	    {"from-end", no_argument, NULL, 'e'},
-	    {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	    {"format", required_argument, NULL, 'f'},
+	    {"journal", no_argument, NULL, 'j'},
+	    {"unit", required_argument, NULL, 'u'},
+	    {"identifier", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
+	const char *units[JOURNAL_MATCH_MAX], *idents[JOURNAL_MATCH_MAX];
+	struct journal_opts jo;
+	bool journal = false;
 	struct collect_opts co;
 	struct collect *c = NULL;
 	struct store *st = NULL;
@@ -69,6 +81,9 @@ cmd_collect(int argc, char **argv)
 	int ch, i, rc = 1;
 
 	memset(&co, 0, sizeof(co));
+	memset(&jo, 0, sizeof(jo));
+	jo.units = units;
+	jo.idents = idents;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -84,6 +99,23 @@ cmd_collect(int argc, char **argv)
 		case 'f':
 			fmt = optarg;
 			break;
+		case 'j':
+			journal = true;
+			break;
+		case 'u':
+		case 't':
+			if (jo.nunits + jo.nidents == JOURNAL_MATCH_MAX) {
+				(void)fprintf(stderr,
+				    "tlsflow: collect: more than %d --unit "
+				    "and --identifier values\n",
+				    JOURNAL_MATCH_MAX);
+				return 2;
+			}
+			if (ch == 'u')
+				units[jo.nunits++] = optarg;
+			else
+				idents[jo.nidents++] = optarg;
+			break;
 		default:
 			return collect_usage();
 		}
@@ -94,6 +126,11 @@ cmd_collect(int argc, char **argv)
 		    log_str(fmt, strlen(fmt)));
 		return 2;
 	}
+	if (!journal && jo.nunits + jo.nidents > 0) {
+		(void)fprintf(stderr, "tlsflow: collect: --unit and "
+				      "--identifier need --journal\n");
+		return 2;
+	}
 	daemon_catch_or_die();
 	if ((ci = pgctl_conninfo(true)) == NULL)
 		goto out;
@@ -101,11 +138,14 @@ cmd_collect(int argc, char **argv)
 		goto out;
 	st = store_open(ci, (size_t)cf_batch_size);
 	c = collect_new(st, &co);
+	jo.directory = cf_journal_directory;
+	if (journal && collect_add_journal(c, &jo) == -1)
+		goto out;
 	if (optind < argc) {
 		for (i = optind; i < argc; i++)
 			if (collect_add(c, argv[i]) == -1)
 				goto out;
-	} else {
+	} else if (!journal) {
 		files = xstrdup(cf_log_files);
 		for (f = strtok_r(files, " \t,", &save); f != NULL;
 		     f = strtok_r(NULL, " \t,", &save))

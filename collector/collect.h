@@ -1,7 +1,8 @@
 /*
  * collect.h - follow log sources into the store, exactly once
  *
- * Each source (a file, or standard input) has its own tailer and parser.
+ * Each source (a file, standard input, or the journal) has its own
+ * reader and parser.
  * Events go to core/store; each source's checkpoint (file identity, the
  * offset up to which every completed session is stored, and the offset
  * to re-read from for sessions still open) is committed with them.  On
@@ -13,6 +14,7 @@
 
 #include <stdbool.h>
 
+#include "collector/journal.h"
 #include "core/store.h"
 #include "parsers/parser.h"
 
@@ -32,6 +34,12 @@ struct collect *collect_new(struct store *, const struct collect_opts *);
  * (logged).
  */
 int collect_add(struct collect *, const char *path);
+/*
+ * Add the systemd journal (jo->from_end is taken from the collector's
+ * options), resuming from its stored checkpoint as collect_add() does.
+ * Returns 0 or -1 (logged).
+ */
+int collect_add_journal(struct collect *, const struct journal_opts *jo);
 /*
  * The main loop, until the sources end (--once) or SIGTERM/SIGINT.
  * Returns 0, or -1 when the last batch could not be stored (it will be

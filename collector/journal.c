@@ -75,9 +75,9 @@ struct jmark {
 
 struct journal {
 	sd_journal *j;
-	bool primed;	/* the current entry is the next to read */
-	int64_t next;	/* offset of the next entry */
-	int64_t last_rt; /* realtime of the last entry read, -1: none */
+	bool primed;		 /* the current entry is the next to read */
+	int64_t next;		 /* offset of the next entry */
+	int64_t last_rt;	 /* realtime of the last entry read, -1: none */
 	struct journal_pos base; /* the position resumed from */
 	bool have_base;
 	struct jmark *marks; /* ring, JOURNAL_MARKS_MAX */
@@ -120,8 +120,8 @@ jn_add_mark(struct journal *jn, int64_t off, const char *cursor)
 }
 
 void
-journal_filter_hash(const struct journal_opts *o,
-    char out[JOURNAL_FILTER_MAX + 1])
+journal_filter_hash(
+    const struct journal_opts *o, char out[JOURNAL_FILTER_MAX + 1])
 {
 	uint64_t sum = 0, h;
 	size_t i, k;
@@ -136,8 +136,8 @@ journal_filter_hash(const struct journal_opts *o,
 			h = (h ^ (unsigned char)s[k]) * 1099511628211ULL;
 		sum += h;
 	}
-	(void)snprintf(out, JOURNAL_FILTER_MAX + 1, "%016llx",
-	    (unsigned long long)sum);
+	(void)snprintf(
+	    out, JOURNAL_FILTER_MAX + 1, "%016llx", (unsigned long long)sum);
 }
 
 static int
@@ -171,8 +171,7 @@ jn_matches(sd_journal *j, const struct journal_opts *o)
 			return -1;
 	/* Different fields are AND'ed; values of one field are OR'ed. */
 	for (i = 0; i < o->nidents; i++)
-		if (jn_match(j, "SYSLOG_IDENTIFIER", o->idents[i], false) ==
-		    -1)
+		if (jn_match(j, "SYSLOG_IDENTIFIER", o->idents[i], false) == -1)
 			return -1;
 	return 0;
 }
@@ -234,7 +233,7 @@ journal_open(const struct journal_opts *o, const struct journal_pos *at,
 	jn->last_rt = -1;
 	journal_filter_hash(o, jn->filter);
 	what = o->directory != NULL && o->directory[0] != '\0' ? o->directory
-							      : "system";
+							       : "system";
 	if (what == o->directory)
 		r = sd_journal_open_directory(&jn->j, o->directory, 0);
 	else
@@ -306,8 +305,8 @@ jn_field(sd_journal *j, const char *name, const char **v, size_t *len)
 
 /* Append a syslog field: no spaces, control bytes or brackets. */
 static size_t
-jn_put_token(char *o, size_t at, size_t max, const char *v, size_t len,
-    size_t cap)
+jn_put_token(
+    char *o, size_t at, size_t max, const char *v, size_t len, size_t cap)
 {
 	size_t i;
 	unsigned char ch;
@@ -335,7 +334,7 @@ jn_put(char *o, size_t at, size_t max, const char *v, size_t len)
 static size_t
 jn_format(struct journal *jn, uint64_t rt, bool *cut)
 {
-	char ts[48];
+	char ts[96];
 	const char *v;
 	size_t len, at, i, max = sizeof(jn->line);
 	time_t sec = (time_t)(rt / 1000000);
@@ -344,9 +343,10 @@ jn_format(struct journal *jn, uint64_t rt, bool *cut)
 
 	memset(&tm, 0, sizeof(tm));
 	(void)gmtime_r(&sec, &tm);
-	(void)snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%06u+00:00 ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (unsigned)(rt % 1000000));
+	(void)snprintf(ts, sizeof(ts),
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%06u+00:00 ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    (unsigned)(rt % 1000000));
 	at = jn_put(jn->line, 0, max, ts, strlen(ts));
 	if (jn_field(jn->j, "_HOSTNAME", &v, &len)) {
 		at = jn_put_token(jn->line, at, max, v, len, JOURNAL_FIELD_MAX);
@@ -381,24 +381,27 @@ jn_format(struct journal *jn, uint64_t rt, bool *cut)
 }
 
 enum journal_rc
-journal_next(struct journal *jn, const char **line, size_t *len,
-    int64_t *off, bool *cut)
+journal_next(
+    struct journal *jn, const char **line, size_t *len, int64_t *off, bool *cut)
 {
 	char cur[JOURNAL_CURSOR_MAX + 1];
 	uint64_t rt;
 	int r;
 
 	if (jn->primed)
-		jn->primed = false;
-	else if ((r = sd_journal_next(jn->j)) == 0) {
-		/* At the end: notice appended files, then look again. */
-		if (sd_journal_process(jn->j) < 0 ||
-		    (r = sd_journal_next(jn->j)) == 0)
-			return JOURNAL_AGAIN;
-	}
-	if (!jn->primed && r < 0) {
-		log_warnx("journal: read: %s", strerror(-r));
-		return JOURNAL_ERR;
+		jn->primed = false; /* the resume entry, already current */
+	else {
+		r = sd_journal_next(jn->j);
+		if (r == 0) {
+			/* At the end: notice new files, then look again. */
+			if (sd_journal_process(jn->j) < 0 ||
+			    (r = sd_journal_next(jn->j)) == 0)
+				return JOURNAL_AGAIN;
+		}
+		if (r < 0) {
+			log_warnx("journal: read: %s", strerror(-r));
+			return JOURNAL_ERR;
+		}
 	}
 	if (sd_journal_get_realtime_usec(jn->j, &rt) < 0)
 		rt = 0;
@@ -414,8 +417,8 @@ journal_next(struct journal *jn, const char **line, size_t *len,
 }
 
 bool
-journal_position(struct journal *jn, int64_t want_resume,
-    struct journal_pos *out)
+journal_position(
+    struct journal *jn, int64_t want_resume, struct journal_pos *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (jn->count == 0) {
@@ -423,8 +426,8 @@ journal_position(struct journal *jn, int64_t want_resume,
 		if (!jn->have_base)
 			return false;
 		*out = jn->base;
-		(void)snprintf(out->filter, sizeof(out->filter), "%s",
-		    jn->filter);
+		(void)snprintf(
+		    out->filter, sizeof(out->filter), "%s", jn->filter);
 		return true;
 	}
 	while (jn->count >= 2 && jn_mark(jn, 1)->off <= want_resume) {
@@ -436,8 +439,8 @@ journal_position(struct journal *jn, int64_t want_resume,
 	out->offset = jn->next;
 	out->resume = jn_mark(jn, 0)->off;
 	out->last_rt = jn->last_rt;
-	(void)snprintf(out->cursor, sizeof(out->cursor), "%s",
-	    jn_mark(jn, 0)->cursor);
+	(void)snprintf(
+	    out->cursor, sizeof(out->cursor), "%s", jn_mark(jn, 0)->cursor);
 	(void)snprintf(out->filter, sizeof(out->filter), "%s", jn->filter);
 	return true;
 }

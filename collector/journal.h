@@ -18,15 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOURNAL_LINE_MAX 8192	/* as PARSER_LINE_MAX */
-#define JOURNAL_CURSOR_MAX 511	/* as STORE_CURSOR_MAX */
-#define JOURNAL_FILTER_MAX 16	/* hex digits of the match-set hash */
-#define JOURNAL_MATCH_MAX 32	/* --unit plus --identifier values */
+#define JOURNAL_LINE_MAX 8192	 /* as PARSER_LINE_MAX */
+#define JOURNAL_CURSOR_MAX 511	 /* as STORE_CURSOR_MAX */
+#define JOURNAL_FILTER_MAX 16	 /* hex digits of the match-set hash */
+#define JOURNAL_MATCH_MAX 32	 /* --unit plus --identifier values */
 #define JOURNAL_MATCHLEN_MAX 255 /* one unit name or identifier */
 
 struct journal_opts {
-	const char *directory;	 /* journal files' directory; NULL or "":
-				    the local system journal */
+	const char *directory;	  /* journal files' directory; NULL or "":
+				     the local system journal */
 	const char *const *units; /* _SYSTEMD_UNIT values (OR'ed) */
 	size_t nunits;
 	const char *const *idents; /* SYSLOG_IDENTIFIER values (OR'ed) */
@@ -67,8 +67,8 @@ struct journal; /* opaque */
 struct journal *journal_open(const struct journal_opts *o,
     const struct journal_pos *at, int64_t *skip_before);
 /* The next entry as a syslog line; *cut when it was cut to fit. */
-enum journal_rc journal_next(struct journal *, const char **line,
-    size_t *len, int64_t *off, bool *cut);
+enum journal_rc journal_next(
+    struct journal *, const char **line, size_t *len, int64_t *off, bool *cut);
 /*
  * The position to commit when every event of entries below the current
  * offset is stored and re-reading must start at or before `want_resume'
@@ -78,8 +78,8 @@ enum journal_rc journal_next(struct journal *, const char **line,
 bool journal_position(struct journal *, int64_t want_resume,
     struct journal_pos *out) __attribute__((warn_unused_result));
 /* The match-set hash of `o' (as in journal_pos.filter). */
-void journal_filter_hash(const struct journal_opts *o,
-    char out[JOURNAL_FILTER_MAX + 1]);
+void journal_filter_hash(
+    const struct journal_opts *o, char out[JOURNAL_FILTER_MAX + 1]);
 void journal_free(struct journal *);
 
 #endif /* COLLECTOR_JOURNAL_H */
