@@ -180,12 +180,17 @@ find_generation(const char *path, int64_t ino, const char *hash, int64_t off,
 		if (!gen_path(cand, sizeof(cand), path, n) ||
 		    stat(cand, &sb) == -1)
 			continue;
-		if (by_copy ? (int64_t)sb.st_size < off || hash[0] == '\0'
-			    : (int64_t)sb.st_ino != ino)
+		if (by_copy ? (int64_t)sb.st_size < off || hash[0] == '\0' :
+			      (int64_t)sb.st_ino != ino)
 			continue;
 		if ((fd = open_ro(cand)) == -1)
 			continue;
-		if (!by_copy ||
+		/*
+		 * Same inode is not enough: a file copytruncated and then
+		 * renamed keeps its inode but not its bytes (the copy has
+		 * them), so the first line must match too when it is known.
+		 */
+		if (hash[0] == '\0' ||
 		    (first_hash(fd, h) == 0 && strcmp(h, hash) == 0)) {
 			*gen = n;
 			return fd;
@@ -255,6 +260,11 @@ tail_open(const char *path, const struct tail_pos *resume, bool from_end)
 			/* Rotated while stopped: finish the old file first. */
 			old = find_generation(path, resume->inode,
 			    resume->first_hash, resume->offset, false, &gen);
+			/* Copytruncated, then rotated on: its copy has it. */
+			if (old == -1)
+				old = find_generation(path, resume->inode,
+				    resume->first_hash, resume->offset, true,
+				    &gen);
 		}
 		if (old != -1) {
 			log_info("tail: %s: rotated while stopped; reading the "
