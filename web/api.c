@@ -367,11 +367,12 @@ drow_cmp(const void *pa, const void *pb, void *arg)
 		c = cmp_i64(a->d.last_plain, b->d.last_plain);
 		break;
 	case QUERY_SORT_DOMAIN:
+		c = strcmp(a->d.name, b->d.name);
 		break;
 	}
 	if (q->desc)
 		c = -c;
-	if (c == 0)
+	if (c == 0) /* ties: by name, always A to Z */
 		c = strcmp(a->d.name, b->d.name);
 	return c;
 }

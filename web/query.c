@@ -133,6 +133,12 @@ tok_name(const struct tok *t, int v)
 	return NULL;
 }
 
+int
+query_error(struct query *q, const char *msg)
+{
+	return seterr(q, "%s", msg);
+}
+
 void
 query_init(struct query *q)
 {

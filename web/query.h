@@ -113,6 +113,9 @@ void query_init(struct query *);
  */
 int query_set(struct query *, const char *name, const char *value)
     __attribute__((warn_unused_result));
+/* Record an error found outside this module (the first one is kept);
+ * returns -1. */
+int query_error(struct query *, const char *msg);
 /*
  * Parse a raw query string "a=b&c=d" (without '?'): split on '&',
  * %XX- and '+'-decode, then query_set() each.  Returns 0 or -1 (q->err).

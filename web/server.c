@@ -370,12 +370,19 @@ send_static(struct server *s, struct MHD_Connection *c, const char *name)
 }
 
 static enum MHD_Result
-on_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+on_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+    const char *value, size_t value_size)
 {
 	struct query *q = cls;
 
 	(void)kind;
-	if (key == NULL || query_set(q, key, value) == -1)
+	/* A %00 would cut the C string short: refuse it. */
+	if (key == NULL || strlen(key) != key_size ||
+	    (value != NULL && strlen(value) != value_size)) {
+		(void)query_error(q, "a parameter holds a NUL byte (%00)");
+		return MHD_NO;
+	}
+	if (query_set(q, key, value) == -1)
 		return MHD_NO; /* stop at the first error; q->err says it */
 	return MHD_YES;
 }
@@ -441,7 +448,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return send_reply(s, c, &r, NULL);
 	}
 	query_init(&q);
-	(void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, &q);
+	(void)MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, on_arg,
+	    &q);
 	if (q.err[0] != '\0')
 		web_reply_error(&r, 400, q.err);
 	else
