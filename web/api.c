@@ -767,27 +767,30 @@ reports(struct web *w, struct query *q, struct web_reply *r)
 		    "r.generated") ","
 				   " r.successful, r.failed, r.unknown, "
 				   "d.destination, d.state,"
-				   " d.attempts, " TS("d.first_attempt") ","
-									 " " TS("d.last_attempt") ", " TS(
-									     "d"
-									     "."
-									     "n"
-									     "e"
-									     "x"
-									     "t"
-									     "_"
-									     "a"
-									     "t"
-									     "t"
-									     "e"
-									     "m"
-									     "p"
-									     "t") ","
-										  " d.last_error, " TS(
-										      "d.delivered") " FROM r LEFT JOIN report_deliveries d"
-												     " ON d.report_id = r.report_id"
-												     " ORDER BY r.day DESC, r.policy_domain, r.report_id,"
-												     " d.destination",
+				   " d.attempts, " TS(
+				       "d.first_attempt") ","
+							  " " TS("d.last_"
+								 "attempt") ","
+									    " " TS(
+										"d"
+										"."
+										"n"
+										"e"
+										"x"
+										"t"
+										"_"
+										"a"
+										"t"
+										"t"
+										"e"
+										"m"
+										"p"
+										"t") ","
+										     " d.last_error, " TS(
+											 "d.delivered") " FROM r LEFT JOIN report_deliveries d"
+													" ON d.report_id = r.report_id"
+													" ORDER BY r.day DESC, r.policy_domain, r.report_id,"
+													" d.destination",
 		6, p) &&
 	    db_exec(db, "reports: count", &cnt, PGRES_TUPLES_OK,
 		"SELECT count(*) FROM reports r" REPORTS_WHERE, 4, p) &&

@@ -229,28 +229,31 @@ reports_part(PGconn *db, json_t *o, const char *const *p)
 		    "r.generated") ","
 				   " r.successful, r.failed, r.unknown, "
 				   "d.destination, d.state,"
-				   " d.attempts, " TS("d.first_attempt") ","
-									 " " TS("d.last_attempt") ", " TS(
-									     "d"
-									     "."
-									     "n"
-									     "e"
-									     "x"
-									     "t"
-									     "_"
-									     "a"
-									     "t"
-									     "t"
-									     "e"
-									     "m"
-									     "p"
-									     "t") ","
-										  " d.last_error, " TS(
-										      "d.delivered") " FROM reports r LEFT JOIN report_deliveries d"
-												     " ON d.report_id = r.report_id"
-												     " WHERE r.policy_domain = $1"
-												     " AND r.day BETWEEN $2::date AND $3::date"
-												     " ORDER BY r.day DESC, r.report_id, d.destination LIMIT 1000",
+				   " d.attempts, " TS(
+				       "d.first_attempt") ","
+							  " " TS("d.last_"
+								 "attempt") ","
+									    " " TS(
+										"d"
+										"."
+										"n"
+										"e"
+										"x"
+										"t"
+										"_"
+										"a"
+										"t"
+										"t"
+										"e"
+										"m"
+										"p"
+										"t") ","
+										     " d.last_error, " TS(
+											 "d.delivered") " FROM reports r LEFT JOIN report_deliveries d"
+													" ON d.report_id = r.report_id"
+													" WHERE r.policy_domain = $1"
+													" AND r.day BETWEEN $2::date AND $3::date"
+													" ORDER BY r.day DESC, r.report_id, d.destination LIMIT 1000",
 		p, 3))
 		return -1;
 	(void)json_object_set_new(o, "reports", view_reports(res));

@@ -448,8 +448,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return send_reply(s, c, &r, NULL);
 	}
 	query_init(&q);
-	(void)MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, on_arg,
-	    &q);
+	(void)MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, on_arg, &q);
 	if (q.err[0] != '\0')
 		web_reply_error(&r, 400, q.err);
 	else
