@@ -39,10 +39,6 @@
 #define API_VERSIONS_MAX 16	/* distinct TLS versions listed */
 #define API_HOURLY_DAYS_MAX 7	/* bucket=hour reads raw sessions */
 
-#define TS(col)                                                                \
-	"to_char(" col " AT TIME ZONE 'UTC',"                                  \
-	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
 int32_t
 web_today(void)
 {
@@ -284,6 +280,8 @@ series(struct web *w, struct query *q, struct web_reply *r)
 		step = b == QUERY_BUCKET_WEEK ? 7 * 86400 : 86400;
 		unit = 86400;
 	}
+	if (step > 86400 && (win.s1 - win.s0) % step != 0) /* whole weeks */
+		win.s0 = win.s1 - ((win.s1 - win.s0) / step + 1) * step;
 	if ((cv = get(w, r, kc)) == NULL)
 		return;
 	o = view_series(
@@ -694,7 +692,9 @@ domain_detail(
 		web_reply_error(r, 400, q->err);
 		return;
 	}
-	if (query_domain(name, dom) == -1) {
+	if (strcmp(name, "-") == 0) {
+		dom[0] = '\0'; /* sessions without a domain */
+	} else if (query_domain(name, dom) == -1) {
 		web_reply_error(r, 400,
 		    "domain: not a domain name (letters, "
 		    "digits, '.', '-', '_'; at most 253)");
@@ -757,48 +757,26 @@ reports(struct web *w, struct query *q, struct web_reply *r)
 	" AND ($3 = '' OR strpos(r.policy_domain, $3) > 0)"                    \
 	" AND ($4 = '' OR EXISTS (SELECT 1 FROM report_deliveries x"           \
 	" WHERE x.report_id = r.report_id AND x.state = $4))"
-	ok =
-	    db_exec(db, "reports", &res, PGRES_TUPLES_OK,
-		"WITH r AS (SELECT * FROM reports r" REPORTS_WHERE
-		" ORDER BY r.day DESC, r.policy_domain, r.report_id"
-		" LIMIT $5::integer OFFSET $6::integer)"
-		" SELECT r.report_id, r.day::text, r.policy_domain,"
-		" r.policy_type, r.filename, " TS(
-		    "r.generated") ","
-				   " r.successful, r.failed, r.unknown, "
-				   "d.destination, d.state,"
-				   " d.attempts, " TS(
-				       "d.first_attempt") ","
-							  " " TS("d.last_"
-								 "attempt") ","
-									    " " TS(
-										"d"
-										"."
-										"n"
-										"e"
-										"x"
-										"t"
-										"_"
-										"a"
-										"t"
-										"t"
-										"e"
-										"m"
-										"p"
-										"t") ","
-										     " d.last_error, " TS(
-											 "d.delivered") " FROM r LEFT JOIN report_deliveries d"
-													" ON d.report_id = r.report_id"
-													" ORDER BY r.day DESC, r.policy_domain, r.report_id,"
-													" d.destination",
-		6, p) &&
-	    db_exec(db, "reports: count", &cnt, PGRES_TUPLES_OK,
-		"SELECT count(*) FROM reports r" REPORTS_WHERE, 4, p) &&
-	    db_exec(db, "reports: states", &st, PGRES_TUPLES_OK,
-		"SELECT d.state, count(*) FROM report_deliveries d"
-		" JOIN reports r ON r.report_id = d.report_id" REPORTS_WHERE
-		" GROUP BY 1 ORDER BY 1",
-		4, p);
+	ok = db_exec(db, "reports", &res, PGRES_TUPLES_OK,
+		 "WITH r AS (SELECT * FROM reports r" REPORTS_WHERE
+		 " ORDER BY r.day DESC, r.policy_domain, r.report_id LIMIT"
+		 " $5::integer OFFSET $6::integer) SELECT r.report_id,"
+		 " r.day::text, r.policy_domain, r.policy_type, r.filename,"
+		 " tlsflow_ts(r.generated), r.successful, r.failed,"
+		 " r.unknown, d.destination, d.state, d.attempts,"
+		 " tlsflow_ts(d.first_attempt), tlsflow_ts(d.last_attempt),"
+		 " tlsflow_ts(d.next_attempt), d.last_error,"
+		 " tlsflow_ts(d.delivered) FROM r LEFT JOIN"
+		 " report_deliveries d ON d.report_id = r.report_id ORDER BY"
+		 " r.day DESC, r.policy_domain, r.report_id, d.destination",
+		 6, p) &&
+	     db_exec(db, "reports: count", &cnt, PGRES_TUPLES_OK,
+		 "SELECT count(*) FROM reports r" REPORTS_WHERE, 4, p) &&
+	     db_exec(db, "reports: states", &st, PGRES_TUPLES_OK,
+		 "SELECT d.state, count(*) FROM report_deliveries d JOIN"
+		 " reports r ON r.report_id = d.report_id" REPORTS_WHERE
+		 " GROUP BY 1 ORDER BY 1",
+		 4, p);
 #undef REPORTS_WHERE
 	if (!ok) {
 		web_reply_error(r, 503, "the database query failed");
@@ -943,74 +921,27 @@ health(struct web *w, struct query *q, struct web_reply *r)
 		/* clang-format on */
 		return;
 	}
-	ok =
-	    db_exec(db, "health: database", &dbr, PGRES_TUPLES_OK,
-		"SELECT current_setting('server_version'),"
-		" pg_database_size(current_database()),"
-		" (SELECT count(*) FROM pg_inherits"
-		" WHERE inhparent = 'sessions'::regclass),"
-		" (SELECT reltuples::bigint FROM pg_class"
-		" WHERE oid = 'daily'::regclass),"
-		" current_setting('transaction_read_only'), current_user,"
-		" pg_is_in_recovery(),"
-		" (SELECT max(version) FROM schema_migrations)",
-		0, NULL) &&
-	    db_exec(db, "health: collectors", &col, PGRES_TUPLES_OK,
-		"SELECT c.kind, c.host, c.name, c.inode, c.off,"
-		" " TS(
-		    "c.updated") ","
-				 " floor(extract(epoch FROM now() - "
-				 "c.updated))::bigint,"
-				 " " TS("k.started") ", " TS(
-				     "k.updated") ","
-						  " " TS(
-						      "k.last_event") ", "
-								      "k.lines,"
-								      " k."
-								      "events, "
-								      "k.other,"
-								      " k."
-								      "unused, "
-								      "k."
-								      "malforme"
-								      "d, "
-								      "k."
-								      "truncate"
-								      "d, "
-								      "k."
-								      "badtime,"
-								      " k."
-								      "evicted,"
-								      " k."
-								      "expired"
-								      " FROM "
-								      "checkpoi"
-								      "nts c "
-								      "LEFT "
-								      "JOIN "
-								      "collecto"
-								      "r_"
-								      "counters"
-								      " k"
-								      " ON "
-								      "k.kind "
-								      "= "
-								      "c.kind "
-								      "AND "
-								      "k.host "
-								      "= "
-								      "c.host "
-								      "AND "
-								      "k.name "
-								      "= c.name"
-								      " ORDER "
-								      "BY "
-								      "c.host, "
-								      "c.kind, "
-								      "c.name "
-								      "LIMIT "
-								      "1000",
-		0, NULL);
+	ok = db_exec(db, "health: database", &dbr, PGRES_TUPLES_OK,
+		 "SELECT current_setting('server_version'),"
+		 " pg_database_size(current_database()), (SELECT count(*)"
+		 " FROM pg_inherits WHERE inhparent = 'sessions'::regclass),"
+		 " (SELECT reltuples::bigint FROM pg_class WHERE oid ="
+		 " 'daily'::regclass),"
+		 " current_setting('transaction_read_only'), current_user,"
+		 " pg_is_in_recovery(), (SELECT max(version) FROM"
+		 " schema_migrations)",
+		 0, NULL) &&
+	     db_exec(db, "health: collectors", &col, PGRES_TUPLES_OK,
+		 "SELECT c.kind, c.host, c.name, c.inode, c.off,"
+		 " tlsflow_ts(c.updated), floor(extract(epoch FROM now() -"
+		 " c.updated))::bigint, tlsflow_ts(k.started),"
+		 " tlsflow_ts(k.updated), tlsflow_ts(k.last_event), k.lines,"
+		 " k.events, k.other, k.unused, k.malformed, k.truncated,"
+		 " k.badtime, k.evicted, k.expired FROM checkpoints c LEFT"
+		 " JOIN collector_counters k ON k.kind = c.kind AND k.host ="
+		 " c.host AND k.name = c.name ORDER BY c.host, c.kind,"
+		 " c.name LIMIT 1000",
+		 0, NULL);
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!ok) {
 		web_reply_error(r, 503, "the database query failed");
@@ -1090,11 +1021,12 @@ check_token(struct web *w)
 		return;
 	if (db_exec(db, "change token", &res, PGRES_TUPLES_OK,
 		"SELECT coalesce((SELECT n_tup_ins + n_tup_upd + n_tup_del"
-		" FROM pg_stat_user_tables WHERE relid = 'daily'::regclass),"
-		" 0) || '/' || coalesce((SELECT sum(n_tup_ins + n_tup_del)"
-		" FROM pg_stat_user_tables"
-		" WHERE relname ~ '^sessions_[0-9]{8}$'), 0) || '/' ||"
-		" coalesce((SELECT max(updated) FROM checkpoints)::text, '')",
+		" FROM pg_stat_user_tables WHERE relid ="
+		" 'daily'::regclass), 0) || '/' || coalesce((SELECT"
+		" sum(n_tup_ins + n_tup_del) FROM pg_stat_user_tables WHERE"
+		" relname ~ '^sessions_[0-9]{8}$'), 0) || '/' ||"
+		" coalesce((SELECT max(updated) FROM checkpoints)::text,"
+		" '')",
 		0, NULL) &&
 	    PQntuples(res) == 1 &&
 	    strcmp(PQgetvalue(res, 0, 0), w->token) != 0) {

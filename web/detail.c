@@ -24,11 +24,6 @@
 #include "web/rollup.h"
 #include "web/view.h"
 
-/* The RFC 3339 UTC text of a timestamptz column, in SQL. */
-#define TS(col)                                                                \
-	"to_char(" col " AT TIME ZONE 'UTC',"                                  \
-	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
 static int64_t
 num(const char *s)
 {
@@ -61,10 +56,10 @@ rollup_part(
 	int n;
 
 	if (!q(db, "detail: daily", &res,
-		"SELECT day - DATE '1970-01-01', direction, tls, result, trust,"
-		" sum(sessions), sum(messages) FROM daily"
-		" WHERE domain = $1 AND day BETWEEN $2::date AND $3::date"
-		" GROUP BY 1, 2, 3, 4, 5 ORDER BY 1",
+		"SELECT day - DATE '1970-01-01', direction, tls, result,"
+		" trust, sum(sessions), sum(messages) FROM daily WHERE"
+		" domain = $1 AND day BETWEEN $2::date AND $3::date GROUP"
+		" BY 1, 2, 3, 4, 5 ORDER BY 1",
 		p, 3))
 		return -1;
 	n = PQntuples(res);
@@ -111,17 +106,15 @@ raw_part(PGconn *db, json_t *o, const char *const *p)
 	/* MX hosts (outbound) or client hosts (inbound) and their IPs. */
 	if (!q(db, "detail: hosts", &res,
 		"SELECT coalesce(peer_host, ''), coalesce(direction, ''),"
-		" count(*), coalesce(sum(messages), 0),"
-		" count(*) FILTER (WHERE tls = 'tls'),"
-		" count(*) FILTER (WHERE tls = 'plaintext'),"
-		" count(*) FILTER (WHERE tls = 'failed'),"
+		" count(*), coalesce(sum(messages), 0), count(*) FILTER"
+		" (WHERE tls = 'tls'), count(*) FILTER (WHERE tls ="
+		" 'plaintext'), count(*) FILTER (WHERE tls = 'failed'),"
 		" count(*) FILTER (WHERE tls NOT IN ('tls', 'plaintext',"
-		" 'failed')),"
-		" array_to_json((array_agg(DISTINCT host(peer_ip))"
-		" FILTER (WHERE peer_ip IS NOT NULL))[1:16]),"
-		" " TS("max(ts)") " FROM sessions WHERE domain = $1"
-				  " AND ts >= $2::date AND ts < $3::date + 1"
-				  " GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 100",
+		" 'failed')), array_to_json((array_agg(DISTINCT"
+		" host(peer_ip)) FILTER (WHERE peer_ip IS NOT"
+		" NULL))[1:16]), tlsflow_ts(max(ts)) FROM sessions WHERE"
+		" coalesce(domain, '') = $1 AND ts >= $2::date AND ts <"
+		" $3::date + 1 GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 100",
 		p, 3))
 		return -1;
 	a = json_array();
@@ -148,10 +141,10 @@ raw_part(PGconn *db, json_t *o, const char *const *p)
 
 	if (!q(db, "detail: ciphers", &res,
 		"SELECT coalesce(direction, ''), coalesce(tls_version, ''),"
-		" coalesce(cipher, ''), count(*) FROM sessions"
-		" WHERE domain = $1 AND tls = 'tls'"
-		" AND ts >= $2::date AND ts < $3::date + 1"
-		" GROUP BY 1, 2, 3 ORDER BY 4 DESC, 2, 3 LIMIT 100",
+		" coalesce(cipher, ''), count(*) FROM sessions WHERE"
+		" coalesce(domain, '') = $1 AND tls = 'tls' AND ts >="
+		" $2::date AND ts < $3::date + 1 GROUP BY 1, 2, 3 ORDER BY"
+		" 4 DESC, 2, 3 LIMIT 100",
 		p, 3))
 		return -1;
 	a = json_array();
@@ -168,11 +161,10 @@ raw_part(PGconn *db, json_t *o, const char *const *p)
 
 	if (!q(db, "detail: failures", &res,
 		"SELECT coalesce(direction, ''), coalesce(result, ''),"
-		" coalesce(reason, ''), count(*), " TS(
-		    "max(ts)") " FROM sessions WHERE domain = $1 AND tls = "
-			       "'failed'"
-			       " AND ts >= $2::date AND ts < $3::date + 1"
-			       " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 2 LIMIT 100",
+		" coalesce(reason, ''), count(*), tlsflow_ts(max(ts)) FROM"
+		" sessions WHERE coalesce(domain, '') = $1 AND tls ="
+		" 'failed' AND ts >= $2::date AND ts < $3::date + 1 GROUP"
+		" BY 1, 2, 3 ORDER BY 4 DESC, 2 LIMIT 100",
 		p, 3))
 		return -1;
 	a = json_array();
@@ -190,13 +182,11 @@ raw_part(PGconn *db, json_t *o, const char *const *p)
 	(void)json_object_set_new(o, "failures", a);
 
 	if (!q(db, "detail: plaintext", &res,
-		"SELECT " TS("ts") ", coalesce(direction, ''),"
-				   " peer_host, host(peer_ip), messages, "
-				   "status, host, origin"
-				   " FROM sessions WHERE domain = $1 AND tls = "
-				   "'plaintext'"
-				   " AND ts >= $2::date AND ts < $3::date + 1"
-				   " ORDER BY ts DESC LIMIT 50",
+		"SELECT tlsflow_ts(ts), coalesce(direction, ''), peer_host,"
+		" host(peer_ip), messages, status, host, origin FROM"
+		" sessions WHERE coalesce(domain, '') = $1 AND tls ="
+		" 'plaintext' AND ts >= $2::date AND ts < $3::date + 1"
+		" ORDER BY ts DESC LIMIT 50",
 		p, 3))
 		return -1;
 	a = json_array();
@@ -225,35 +215,15 @@ reports_part(PGconn *db, json_t *o, const char *const *p)
 
 	if (!q(db, "detail: reports", &res,
 		"SELECT r.report_id, r.day::text, r.policy_domain,"
-		" r.policy_type, r.filename, " TS(
-		    "r.generated") ","
-				   " r.successful, r.failed, r.unknown, "
-				   "d.destination, d.state,"
-				   " d.attempts, " TS(
-				       "d.first_attempt") ","
-							  " " TS("d.last_"
-								 "attempt") ","
-									    " " TS(
-										"d"
-										"."
-										"n"
-										"e"
-										"x"
-										"t"
-										"_"
-										"a"
-										"t"
-										"t"
-										"e"
-										"m"
-										"p"
-										"t") ","
-										     " d.last_error, " TS(
-											 "d.delivered") " FROM reports r LEFT JOIN report_deliveries d"
-													" ON d.report_id = r.report_id"
-													" WHERE r.policy_domain = $1"
-													" AND r.day BETWEEN $2::date AND $3::date"
-													" ORDER BY r.day DESC, r.report_id, d.destination LIMIT 1000",
+		" r.policy_type, r.filename, tlsflow_ts(r.generated),"
+		" r.successful, r.failed, r.unknown, d.destination,"
+		" d.state, d.attempts, tlsflow_ts(d.first_attempt),"
+		" tlsflow_ts(d.last_attempt), tlsflow_ts(d.next_attempt),"
+		" d.last_error, tlsflow_ts(d.delivered) FROM reports r LEFT"
+		" JOIN report_deliveries d ON d.report_id = r.report_id"
+		" WHERE r.policy_domain = $1 AND r.day BETWEEN $2::date AND"
+		" $3::date ORDER BY r.day DESC, r.report_id, d.destination"
+		" LIMIT 1000",
 		p, 3))
 		return -1;
 	(void)json_object_set_new(o, "reports", view_reports(res));

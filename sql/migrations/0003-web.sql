@@ -31,3 +31,8 @@ CREATE TABLE collector_counters (
 	expired bigint NOT NULL DEFAULT 0,   -- open sessions closed when idle
 	PRIMARY KEY (kind, host, name)
 );
+
+-- RFC 3339 UTC text of a time, as the API shows it (2026-11-22T10:00:01Z).
+CREATE FUNCTION tlsflow_ts(t timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;

@@ -340,8 +340,10 @@
   function dirKpi(label, t, id) {
     var s = t.sessions;
     var known = s.tls + s.plaintext + s.failed;
+    /* Inbound TLS is anonymous: the client's certificate is not checked. */
+    var trust = id === 'kpi-inbound' ? '' : ' · ' + pct(t.verified_share) + ' verified/trusted';
     return kpi(label, pct(t.encrypted_share), grade(t.encrypted_share),
-      known ? fmt(s.tls) + ' of ' + fmt(known) + ' sessions · ' + pct(t.verified_share) + ' verified/trusted' : 'no sessions with known TLS state',
+      known ? fmt(s.tls) + ' of ' + fmt(known) + ' sessions' + trust : 'no sessions with known TLS state',
       stack(tlsParts(s)), id);
   }
   function versionsBlock(v, title) {
@@ -402,7 +404,7 @@
           versionsBlock(sum.tls_versions.outbound, 'Outbound'),
           versionsBlock(sum.tls_versions.inbound, 'Inbound')])));
       add(page, h('div', { class: 'grid two' },
-        card(null, [h('div', { class: 'chart-head' }, h('h2', { text: 'Sessions over time' }), h('span', { class: 'muted', text: 'all directions, per ' + ser.bucket })), volEl, tlsLegend()]),
+        card(null, [h('div', { class: 'chart-head' }, h('h2', { text: 'Sessions over time' }), h('span', { class: 'muted', text: 'all directions, per ' + ser.bucket + ' · unknown is counted in neither share' })), volEl]),
         card('Failures by result type', failuresBlock(T.failures))));
       add(page, h('div', { class: 'grid two' },
         card('Most plaintext sessions', table([
@@ -492,7 +494,7 @@
     return api('domains/' + encodeURIComponent(name), rangeParams()).then(function (d) {
       if (seq !== renderSeq) return;
       var page = $('page'), S = d.summary;
-      setTitle(d.domain, fmt(S.total.sessions.total) + ' sessions · ' + fmt(S.total.messages.total) + ' messages · ' + d.range.from + ' – ' + d.range.to);
+      setTitle(d.domain || '(no domain)', fmt(S.total.sessions.total) + ' sessions · ' + fmt(S.total.messages.total) + ' messages · ' + d.range.from + ' – ' + d.range.to);
       clear(page);
       add(page, h('a', { class: 'back', href: '#/domains' + rangeHash(), text: '‹ All domains' }));
       var lastPlain = d.recent_plaintext.length ? d.recent_plaintext[0].ts : null;
@@ -508,7 +510,7 @@
       var volEl = h('div', { class: 'chart', id: 'chart-volume' });
       add(page, h('div', { class: 'grid halves' },
         card('Daily encrypted share', shareEl),
-        card('Daily sessions', [volEl, tlsLegend()])));
+        card('Daily sessions', volEl)));
       var win = 'from raw sessions, ' + d.sessions_window.from + ' – ' + d.sessions_window.to;
       add(page, card(null, [h('div', { class: 'chart-head' }, h('h2', { text: 'MX and client hosts' }), h('span', { class: 'muted', text: win })), table([
         { label: 'Host', cls: 'domain', cell: function (r) { return r.host || '(unknown)'; } },
@@ -544,7 +546,7 @@
         { label: 'MTA', cell: function (r) { return r.mta; } },
         { label: 'Origin', cls: 'mono', cell: function (r) { return r.origin; } }
       ], d.recent_plaintext.slice(0, 20), { id: 'plaintext', empty: 'No plaintext sessions' })], 'spaced'));
-      add(page, card('TLS-RPT reports sent for ' + d.domain, reportsTable(d.reports, false), 'spaced'));
+      add(page, card('TLS-RPT reports sent for ' + (d.domain || '(no domain)'), reportsTable(d.reports, false), 'spaced'));
       shareChart(shareEl, d.series, dirs);
       volumeChart(volEl, d.series, 'total');
     }).catch(function (e) {
