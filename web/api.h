@@ -14,6 +14,9 @@
 #include "web/query.h"
 #include "web/web.h"
 
+/* Set up and free the API's own state in struct web (views). */
+void api_init(struct web *);
+void api_fini(struct web *);
 /*
  * Handle GET /api/v1/<path> (path without that prefix, URL-decoded) with
  * the request's parameters, which api_handle() checks against what the

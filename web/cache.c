@@ -226,6 +226,14 @@ cache_age(const struct cache_val *v)
 }
 
 void
+cache_keep(struct cache *c, struct cache_val *v)
+{
+	pthread_mutex_lock(&c->mu);
+	v->refs++;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
 cache_release(struct cache *c, struct cache_val *v)
 {
 	if (v == NULL)

@@ -59,6 +59,8 @@ const void *cache_data(const struct cache_val *);
 /* Age in seconds of the value (time since it was computed). */
 double cache_age(const struct cache_val *);
 void cache_release(struct cache *, struct cache_val *);
+/* Take one more reference on a value the caller holds. */
+void cache_keep(struct cache *, struct cache_val *);
 /*
  * Recompute values older than `gen' that are due (see above), spending at
  * most about `budget_s' seconds; drop idle ones.  Returns how many were

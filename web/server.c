@@ -634,6 +634,7 @@ cmd_serve(int argc, char **argv)
 	    ci, (unsigned)cf_web_threads + 1, WEB_STATEMENT_TIMEOUT_MS);
 	s.w.cache = cache_new(s.w.pool, rollup_compute, rollup_free, NULL,
 	    WEB_CACHE_MIN_INTERVAL);
+	api_init(&s.w);
 	daemon_catch_or_die();
 
 	flags =
@@ -691,6 +692,8 @@ cmd_serve(int argc, char **argv)
 out:
 	if (d != NULL)
 		MHD_stop_daemon(d);
+	if (s.w.views != NULL)
+		api_fini(&s.w);
 	cache_free(s.w.cache);
 	pool_free(s.w.pool);
 	free(s.files);

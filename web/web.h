@@ -24,6 +24,8 @@
 #define WEB_BANNER_MAX 512
 #define WEB_TOKEN_MAX 256 /* the data's change token (api_tick) */
 
+struct api_views;
+
 struct web_counters {
 	atomic_uint_fast64_t requests, status_2xx, status_3xx, status_4xx,
 	    status_5xx, bytes_out, auth_failures;
@@ -38,6 +40,7 @@ struct web {
 	time_t started;
 	char banner[WEB_BANNER_MAX]; /* shown on every page, "" for none */
 	struct web_counters cnt;
+	struct api_views *views; /* api.c's sorted domain views */
 };
 
 struct web_reply {
