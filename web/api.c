@@ -580,6 +580,7 @@ csv_row(struct buf *b, const struct rl_domtab *dt, const struct drow *r,
  * table simply makes new views.
  */
 #define API_VIEWS_MAX 16
+#define API_VIEW_PAGES 4
 
 struct dview {
 	unsigned refs;
@@ -591,6 +592,14 @@ struct dview {
 	struct drow *rows;
 	size_t n;
 	uint64_t used;
+	/* The last JSON pages made from it (the versions value they used). */
+	struct dpage {
+		uint32_t offset, limit;
+		struct cache_val *ver;
+		char *body;
+		size_t len;
+	} page[API_VIEW_PAGES];
+	unsigned next_page;
 };
 
 struct api_views {
@@ -602,8 +611,14 @@ struct api_views {
 static void
 dview_unref_locked(struct web *w, struct dview *v)
 {
+	size_t i;
+
 	if (v == NULL || --v->refs > 0)
 		return;
+	for (i = 0; i < API_VIEW_PAGES; i++) {
+		free(v->page[i].body);
+		cache_release(w->cache, v->page[i].ver);
+	}
 	free(v->rows);
 	cache_release(w->cache, v->src);
 	free(v);
@@ -658,6 +673,50 @@ dview_get(struct web *w, struct cache_val *src, struct query *q)
 	dview_unref_locked(w, old);
 	pthread_mutex_unlock(&av->mu);
 	return v;
+}
+
+/* A copy of a page made before from `v', or NULL. */
+static char *
+dview_page(struct web *w, struct dview *v, const struct query *q,
+    struct cache_val *ver, size_t *len)
+{
+	char *body = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&w->views->mu);
+	for (i = 0; i < API_VIEW_PAGES; i++) {
+		const struct dpage *p = &v->page[i];
+
+		if (p->body != NULL && p->ver == ver &&
+		    p->offset == q->offset && p->limit == q->limit) {
+			body = xmalloc(p->len + 1);
+			memcpy(body, p->body, p->len + 1);
+			*len = p->len;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->views->mu);
+	return body;
+}
+
+static void
+dview_keep_page(struct web *w, struct dview *v, const struct query *q,
+    struct cache_val *ver, const char *body, size_t len)
+{
+	struct dpage *p;
+
+	pthread_mutex_lock(&w->views->mu);
+	p = &v->page[v->next_page++ % API_VIEW_PAGES];
+	free(p->body);
+	cache_release(w->cache, p->ver);
+	cache_keep(w->cache, ver);
+	p->ver = ver;
+	p->offset = q->offset;
+	p->limit = q->limit;
+	p->body = xmalloc(len + 1);
+	memcpy(p->body, body, len + 1);
+	p->len = len;
+	pthread_mutex_unlock(&w->views->mu);
 }
 
 static void
@@ -774,6 +833,15 @@ domains(struct web *w, struct query *q, struct web_reply *r)
 		    "with q, direction or limit");
 		goto out;
 	}
+	if (q->format == QUERY_FMT_JSON && (q->present & QP_FORMAT))
+		(void)snprintf(r->filename, sizeof(r->filename),
+		    "tlsflow-%s-%s.json", mx ? "mx" : "domains",
+		    query_range_name(win.name));
+	if ((r->body = dview_page(w, view, q, vv, &r->len)) != NULL) {
+		r->status = 200;
+		r->ctype = "application/json";
+		goto out;
+	}
 	a = json_array();
 	for (; i < end; i++)
 		(void)json_array_append_new(
@@ -782,8 +850,7 @@ domains(struct web *w, struct query *q, struct web_reply *r)
 			      : dom_versions(
 				    vt, rows[i].d.name, dirmask(q->dir))));
 	/* clang-format off */
-	o = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o,"
-	    " s:f}",
+	o = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o}",
 	    "range", range_json(&win),
 	    "group", mx ? "mx" : "domain",
 	    "direction", q->dir == QUERY_DIR_ALL ? "all" :
@@ -794,14 +861,11 @@ domains(struct web *w, struct query *q, struct web_reply *r)
 	    "total", (json_int_t)n,
 	    "offset", (json_int_t)q->offset,
 	    "limit", (json_int_t)q->limit,
-	    "rows", a,
-	    "age_seconds", cache_age(dv));
+	    "rows", a);
 	/* clang-format on */
-	if (q->format == QUERY_FMT_JSON && (q->present & QP_FORMAT))
-		(void)snprintf(r->filename, sizeof(r->filename),
-		    "tlsflow-%s-%s.json", mx ? "mx" : "domains",
-		    query_range_name(win.name));
 	web_reply_json(r, 200, o);
+	if (r->status == 200)
+		dview_keep_page(w, view, q, vv, r->body, r->len);
 out:
 	dview_release(w, view);
 	cache_release(w->cache, dv);
