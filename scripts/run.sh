@@ -45,6 +45,12 @@ trap stop EXIT
 if [ -z "${LOG:-}" ]; then
 	# Sample data lives in its own database so that it never mixes with
 	# the sessions of a real log later.
+	if [ ! -r "$SAMPLE" ]; then
+		echo "tlsflow: there is no mail log at $DEFAULT_LOG and the" \
+		    "sample log $SAMPLE is missing;" >&2
+		echo "tlsflow: point it at a log: make run LOG=/path/to/mail.log" >&2
+		exit 1
+	fi
 	STATE=./var/sample
 	LOG=$SAMPLE
 	BANNER="Sample data: $SAMPLE, a real Postfix log recorded by tlsflow's lab. To see your own mail: make run LOG=/var/log/mail.log"

@@ -36,9 +36,15 @@
 #define TLSFLOW_VERSION "unknown"
 #endif
 
-#define API_CSV_MAX (64u << 20) /* bytes of one CSV export */
-#define API_VERSIONS_MAX 16	/* distinct TLS versions listed */
-#define API_HOURLY_DAYS_MAX 7	/* bucket=hour reads raw sessions */
+#define API_CSV_MAX (64u << 20)		      /* bytes of one CSV export */
+#define API_VERSIONS_MAX 16		      /* distinct TLS versions listed */
+#define API_MEMO_KEY_MAX (CACHE_KEY_MAX + 64) /* a finished reply's key */
+#define API_HOURLY_DAYS_MAX 7 /* bucket=hour reads raw sessions */
+
+static char *memo_get(
+    struct web *, const char *key, struct cache_val *const *dep, size_t *len);
+static void memo_put(struct web *, const char *key,
+    struct cache_val *const *dep, const char *body, size_t len);
 
 int32_t
 web_today(void)
@@ -185,6 +191,8 @@ summary(struct web *w, struct query *q, struct web_reply *r)
 {
 	static const unsigned dirs[] = {RL_OUT, RL_IN, RL_SUB};
 	struct cache_val *cv = NULL, *vv = NULL, *sv = NULL;
+	struct cache_val *dep[3];
+	char mk[API_MEMO_KEY_MAX];
 	const struct rl_cells *cells;
 	const struct rl_span *span;
 	char kc[CACHE_KEY_MAX], kv[CACHE_KEY_MAX];
@@ -205,6 +213,15 @@ summary(struct web *w, struct query *q, struct web_reply *r)
 	if ((cv = get(w, r, kc)) == NULL || (vv = get(w, r, kv)) == NULL ||
 	    (sv = get(w, r, "S")) == NULL)
 		goto out;
+	dep[0] = cv;
+	dep[1] = vv;
+	dep[2] = sv;
+	(void)snprintf(mk, sizeof(mk), "summary:%s", kc);
+	if ((r->body = memo_get(w, mk, dep, &r->len)) != NULL) {
+		r->status = 200;
+		r->ctype = "application/json";
+		goto out;
+	}
 	cells = rollup_cells(cache_data(cv));
 	span = rollup_span(cache_data(sv));
 	t0 = win.hourly ? win.s0 / 3600 : win.from;
@@ -212,15 +229,13 @@ summary(struct web *w, struct query *q, struct web_reply *r)
 	query_date_str((int32_t)span->first, first);
 	query_date_str((int32_t)span->last, last);
 	/* clang-format off */
-	o = json_pack("{s:o, s:{s:o, s:o}, s:o, s:f, s:s, s:I}",
+	o = json_pack("{s:o, s:{s:o, s:o}, s:o, s:s}",
 	    "range", range_json(&win),
 	    "span",
 		"first", span->first < 0 ? json_null() : json_string(first),
 		"last", span->last < 0 ? json_null() : json_string(last),
 	    "total", view_totals(cells, t0, t1, VIEW_DIR_ALL),
-	    "age_seconds", cache_age(cv),
-	    "banner", w->banner,
-	    "generation", (json_int_t)atomic_load(&w->gen));
+	    "banner", w->banner);
 	/* clang-format on */
 	vers = json_object();
 	(void)json_object_set_new(vers, "total",
@@ -234,6 +249,8 @@ summary(struct web *w, struct query *q, struct web_reply *r)
 	}
 	(void)json_object_set_new(o, "tls_versions", vers);
 	web_reply_json(r, 200, o);
+	if (r->status == 200)
+		memo_put(w, mk, dep, r->body, r->len);
 out:
 	cache_release(w->cache, cv);
 	cache_release(w->cache, vv);
@@ -243,8 +260,8 @@ out:
 static void
 series(struct web *w, struct query *q, struct web_reply *r)
 {
-	struct cache_val *cv;
-	char kc[CACHE_KEY_MAX];
+	struct cache_val *cv, *dep[3];
+	char kc[CACHE_KEY_MAX], mk[API_MEMO_KEY_MAX];
 	enum query_bucket b = q->bucket;
 	int64_t step, unit;
 	struct win win;
@@ -285,6 +302,16 @@ series(struct web *w, struct query *q, struct web_reply *r)
 		win.s0 = win.s1 - ((win.s1 - win.s0) / step + 1) * step;
 	if ((cv = get(w, r, kc)) == NULL)
 		return;
+	dep[0] = cv;
+	dep[1] = dep[2] = NULL;
+	(void)snprintf(mk, sizeof(mk), "series:%s:%lld:%lld", kc,
+	    (long long)win.s0, (long long)step);
+	if ((r->body = memo_get(w, mk, dep, &r->len)) != NULL) {
+		r->status = 200;
+		r->ctype = "application/json";
+		cache_release(w->cache, cv);
+		return;
+	}
 	o = view_series(
 	    rollup_cells(cache_data(cv)), win.s0, win.s1, step, unit);
 	(void)json_object_set_new(o, "range", range_json(&win));
@@ -602,11 +629,99 @@ struct dview {
 	unsigned next_page;
 };
 
+/*
+ * Finished replies (summary, series) by request key, valid while the
+ * cached values they were made from are the current ones: the memo holds
+ * a reference on each, so a pointer comparison tells.
+ */
+#define API_MEMO_MAX 32
+#define API_MEMO_DEPS 3
+
+struct memo {
+	char key[API_MEMO_KEY_MAX];
+	struct cache_val *dep[API_MEMO_DEPS];
+	char *body;
+	size_t len;
+	uint64_t used;
+};
+
 struct api_views {
 	pthread_mutex_t mu;
 	struct dview *v[API_VIEWS_MAX];
+	struct memo memo[API_MEMO_MAX];
 	uint64_t clock;
 };
+
+/* A copy of the reply made for `key' from exactly `dep', or NULL. */
+static char *
+memo_get(
+    struct web *w, const char *key, struct cache_val *const *dep, size_t *len)
+{
+	struct api_views *av = w->views;
+	char *body = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&av->mu);
+	for (i = 0; i < API_MEMO_MAX; i++) {
+		struct memo *m = &av->memo[i];
+
+		if (m->body != NULL && strcmp(m->key, key) == 0 &&
+		    memcmp(m->dep, dep, sizeof(m->dep)) == 0) {
+			body = xmalloc(m->len + 1);
+			memcpy(body, m->body, m->len + 1);
+			*len = m->len;
+			m->used = ++av->clock;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&av->mu);
+	return body;
+}
+
+static void
+memo_drop_locked(struct web *w, struct memo *m)
+{
+	size_t k;
+
+	free(m->body);
+	for (k = 0; k < API_MEMO_DEPS; k++)
+		cache_release(w->cache, m->dep[k]);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+memo_put(struct web *w, const char *key, struct cache_val *const *dep,
+    const char *body, size_t len)
+{
+	struct api_views *av = w->views;
+	struct memo *m = NULL;
+	size_t i, k;
+
+	pthread_mutex_lock(&av->mu);
+	for (i = 0; i < API_MEMO_MAX; i++) {
+		struct memo *x = &av->memo[i];
+
+		if (x->body != NULL && strcmp(x->key, key) == 0) {
+			m = x; /* made from older values: replace */
+			break;
+		}
+		if (m == NULL || x->body == NULL ||
+		    (m->body != NULL && x->used < m->used))
+			m = x;
+	}
+	memo_drop_locked(w, m);
+	(void)snprintf(m->key, sizeof(m->key), "%s", key);
+	for (k = 0; k < API_MEMO_DEPS; k++) {
+		m->dep[k] = dep[k];
+		if (dep[k] != NULL)
+			cache_keep(w->cache, dep[k]);
+	}
+	m->body = xmalloc(len + 1);
+	memcpy(m->body, body, len + 1);
+	m->len = len;
+	m->used = ++av->clock;
+	pthread_mutex_unlock(&av->mu);
+}
 
 static void
 dview_unref_locked(struct web *w, struct dview *v)
@@ -751,6 +866,8 @@ api_fini(struct web *w)
 		return;
 	for (i = 0; i < API_VIEWS_MAX; i++)
 		dview_unref_locked(w, av->v[i]);
+	for (i = 0; i < API_MEMO_MAX; i++)
+		memo_drop_locked(w, &av->memo[i]);
 	pthread_mutex_destroy(&av->mu);
 	free(av);
 	w->views = NULL;
@@ -1200,9 +1317,11 @@ mono(void)
 }
 
 /*
- * The change token: write counters of daily and the session partitions
- * (pg_stat, flushed by each writer within about a second, at the latest
- * when it goes idle) and the newest checkpoint (visible at commit).
+ * The change token: the write counters of `daily' and of the session
+ * partitions (pg_stat).  Each writer flushes them within about a second
+ * while busy and at the latest ten seconds after it goes idle, so new data
+ * shows within seconds.  Checkpoints are left out on purpose: a collector
+ * following a quiet log stores one every second without new sessions.
  */
 static void
 check_token(struct web *w)
@@ -1217,9 +1336,7 @@ check_token(struct web *w)
 		" FROM pg_stat_user_tables WHERE relid ="
 		" 'daily'::regclass), 0) || '/' || coalesce((SELECT"
 		" sum(n_tup_ins + n_tup_del) FROM pg_stat_user_tables WHERE"
-		" relname ~ '^sessions_[0-9]{8}$'), 0) || '/' ||"
-		" coalesce((SELECT max(updated) FROM checkpoints)::text,"
-		" '')",
+		" relname ~ '^sessions_[0-9]{8}$'), 0)",
 		0, NULL) &&
 	    PQntuples(res) == 1 &&
 	    strcmp(PQgetvalue(res, 0, 0), w->token) != 0) {
