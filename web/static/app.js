@@ -14,6 +14,8 @@
     axis: '#64748b'
   };
   var PAGE_SIZE = 50;
+  /* Whole-number steps for count axes. */
+  var INT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8];
   var REFRESH_MS = 60000;
   var charts = [];
   var renderSeq = 0;
@@ -255,6 +257,15 @@
       stack(tlsParts(s)),
       h('span', { class: 'pct ' + grade(share), text: pct(share) }));
   }
+  /* "TLSv1.3" -> "1.3", "TLSv1" -> "1.0": narrow cells. */
+  function shortVersion(v) {
+    var m = /^TLSv(\d)(?:\.(\d))?$/.exec(v || '');
+    return m ? m[1] + '.' + (m[2] || '0') : (v || '?');
+  }
+  function dirBadge(d) {
+    var short = { outbound: 'out', inbound: 'in', submission: 'sub', all: 'in+out' }[d] || d;
+    return h('span', { class: 'dir ' + d, title: d, text: short });
+  }
   function domainLink(name) {
     return h('a', { href: '#/domain/' + encodeURIComponent(name || '-') + rangeHash(), text: name || '(no domain)' });
   }
@@ -315,8 +326,8 @@
     }
     var u = new uPlot({
       width: chartWidth(el), height: 230,
-      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max) * 1.08]; } } },
-      axes: [timeAxis(), { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid }, size: 56, values: function (u, vals) { return vals.map(function (v) { return fmt(v); }); } }],
+      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(4, max) * 1.08]; } } },
+      axes: [timeAxis(), { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid }, size: 56, incrs: INT_INCRS, values: function (u, vals) { return vals.map(function (v) { return fmt(v); }); } }],
       series: series,
       cursor: { points: { show: false } }
     }, data, el);
@@ -452,18 +463,17 @@
           h('button', { type: 'button', class: 'btn ghost', id: 'export-csv', text: 'Export CSV', onclick: function () { download('domains', Object.assign({ format: 'csv' }, exportParams), 'tlsflow-' + group + '.csv'); } }),
           h('button', { type: 'button', class: 'btn ghost', id: 'export-json', text: 'Export JSON', onclick: function () { download('domains', Object.assign({ format: 'json', limit: 100000 }, exportParams), 'tlsflow-' + group + '.json'); } })),
         table([
-          { label: mx ? 'Host' : 'Domain', sort: 'domain', cls: 'domain', cell: function (r) { return mx ? (r.host || '(unknown)') : domainLink(r.domain); } },
-          { label: 'Direction', cell: function (r) { return r.direction; } },
+          { label: mx ? 'Host' : 'Domain', sort: 'domain', cls: 'domain', cell: function (r) { return h('span', null, mx ? (r.host || '(unknown)') : domainLink(r.domain), dirBadge(r.direction)); } },
           { label: 'Sessions', num: true, sort: 'sessions', cell: function (r) { return fmt(r.sessions); } },
           { label: 'Messages', num: true, sort: 'messages', cell: function (r) { return fmt(r.messages); } },
           { label: 'Encrypted', sort: 'encrypted', cell: function (r) { return shareCell(r.encrypted_share, r); } },
-          { label: 'Verified', num: true, sort: 'verified', cell: function (r) { return pct(r.verified_share); } },
+          { label: 'Verified', num: true, sort: 'verified', cell: function (r) { return r.direction === 'inbound' ? h('span', { class: 'muted', title: 'inbound TLS is not verified', text: 'n/a' }) : pct(r.verified_share); } },
           { label: 'Plaintext', num: true, sort: 'plaintext', cell: function (r) { return fmt(r.plaintext); } },
           { label: 'Failed', num: true, sort: 'failed', cell: function (r) { return fmt(r.failed); } },
           { label: 'Unknown', num: true, sort: 'unknown', cell: function (r) { return fmt(r.unknown); } },
           { label: 'Last plaintext', sort: 'last_plaintext', cell: function (r) { return r.last_plaintext ? when(r.last_plaintext) : '–'; } },
           mx ? { label: 'Domains', num: true, cell: function (r) { return fmt(r.domains); } }
-            : { label: 'TLS versions', cell: function (r) { return h('span', null, r.tls_versions.map(function (v) { return h('span', { class: 'pill', title: fmt(v.sessions) + ' sessions', text: v.version }); })); } }
+            : { label: 'TLS', cell: function (r) { return h('span', null, r.tls_versions.map(function (v) { return h('span', { class: 'pill ver', title: v.version + ': ' + fmt(v.sessions) + ' sessions', text: shortVersion(v.version) }); })); } }
         ], d.rows, {
           id: 'domtable', sort: d.sort, order: d.order,
           key: function (r) { return mx ? r.host : r.domain; },
