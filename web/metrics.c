@@ -200,8 +200,9 @@ metrics_render(struct web *w, struct web_reply *r)
 		     db_exec(db, "metrics: deliveries", &del, PGRES_TUPLES_OK,
 			 "SELECT s.state, (SELECT count(*) FROM"
 			 " report_deliveries d WHERE d.state = s.state)"
-			 " FROM (VALUES ('pending'), ('sent'), ('failed'),"
-			 " ('suppressed')) AS s(state)",
+			 " FROM (VALUES ('pending'), ('sending'), ('sent'),"
+			 " ('failed'), ('interrupted'), ('suppressed'))"
+			 " AS s(state)",
 			 0, NULL);
 	if (server(&b, w, ok) == -1)
 		goto toobig;

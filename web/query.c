@@ -65,7 +65,9 @@ static const struct tok groups[] = {
 };
 static const struct tok states[] = {
 	{"any", QUERY_STATE_ANY}, {"pending", QUERY_STATE_PENDING},
-	{"sent", QUERY_STATE_SENT}, {"failed", QUERY_STATE_FAILED},
+	{"sending", QUERY_STATE_SENDING}, {"sent", QUERY_STATE_SENT},
+	{"failed", QUERY_STATE_FAILED},
+	{"interrupted", QUERY_STATE_INTERRUPTED},
 	{"suppressed", QUERY_STATE_SUPPRESSED}, {NULL, 0}
 };
 /* clang-format on */

@@ -611,7 +611,7 @@
         timer = setTimeout(function () { setParams({ q: search.value.trim().toLowerCase(), page: '' }); }, 350);
       });
       var sel = h('select', { id: 'state', 'aria-label': 'Delivery state', onchange: function () { setParams({ state: sel.value, page: '' }); } },
-        ['', 'pending', 'sent', 'failed', 'suppressed'].map(function (v) { var o = h('option', { value: v, text: v ? 'Delivery ' + v : 'Any delivery state' }); if (v === state) o.selected = true; return o; }));
+        ['', 'pending', 'sending', 'sent', 'failed', 'interrupted', 'suppressed'].map(function (v) { var o = h('option', { value: v, text: v ? 'Delivery ' + v : 'Any delivery state' }); if (v === state) o.selected = true; return o; }));
       var counts = Object.keys(d.deliveries).map(function (k) { return h('span', { class: 'pill ' + k, text: k + ': ' + fmt(d.deliveries[k]) }); });
       add(page, h('section', { class: 'card' },
         h('div', { class: 'toolbar' }, search, sel, h('span', { class: 'grow' }), counts.length ? h('span', null, counts) : h('span', { class: 'muted', text: 'no deliveries in this range' })),
