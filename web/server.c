@@ -515,10 +515,23 @@ static void
 schema_check(const char *ci)
 {
 	PGconn *db = db_connect(ci, false);
+	PGresult *res = NULL;
 	int n;
 
 	if (db == NULL)
 		return; /* the pool reports it and retries */
+	/* A role that may only read cannot migrate: do not try. */
+	if (!db_exec(db, "schema check", &res, PGRES_TUPLES_OK,
+		"SELECT has_schema_privilege(current_schema(), 'CREATE')", 0,
+		NULL) ||
+	    strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		log_info("serve: read-only database role; migrations are "
+			 "left to \"tlsflow db migrate\"");
+		PQclear(res);
+		PQfinish(db);
+		return;
+	}
+	PQclear(res);
 	n = migrate_pending(db);
 	if (n > 0 && migrate_apply(db) < 0)
 		log_warnx("serve: %d schema migration%s pending and not "

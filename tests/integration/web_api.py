@@ -629,6 +629,24 @@ def test_auth_tls(args):
         check("token server exits 0 on SIGTERM", srv.stop(), 0)
 
 
+def test_readonly(args, S):
+    """serve with web_db set to a role that may only SELECT."""
+    web_data.psql(args.socket, "DROP ROLE IF EXISTS tlsflow_web_ro; CREATE ROLE tlsflow_web_ro LOGIN;"
+                  " GRANT SELECT ON ALL TABLES IN SCHEMA public TO tlsflow_web_ro")
+    srv = Server(args, args.port + 3, ["--web_db=host=%s dbname=tlsflow user=tlsflow_web_ro" % args.socket])
+    try:
+        st, j = srv.json("/api/v1/health")
+        check("read-only role: health", (st, j["database"]["user"], j["database"]["read_only"]),
+              (200, "tlsflow_web_ro", True))
+        st, j = srv.json("/api/v1/summary?range=1y")
+        check("read-only role: summary", (st, j["total"]["sessions"]["total"] > 0), (200, True))
+        st, hd, _ = srv.get("/metrics")
+        check("read-only role: metrics", st, 200)
+    finally:
+        check("read-only server exits 0 on SIGTERM", srv.stop(), 0)
+    web_data.psql(args.socket, "DROP OWNED BY tlsflow_web_ro; DROP ROLE tlsflow_web_ro")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--prog", required=True)
@@ -662,6 +680,7 @@ def main():
         rc = srv.stop()
         check("server exits 0 on SIGTERM", rc, 0)
     try:
+        test_readonly(args, S)
         test_auth_tls(args)
     except Exception as e:
         import traceback
