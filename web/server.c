@@ -421,12 +421,26 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	(void)upload;
-	(void)upload_size;
-	(void)con_cls;
-	atomic_fetch_add(&s->w.cnt.requests, 1);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		/* At once: a body is not read, the connection is closed. */
+		atomic_fetch_add(&s->w.cnt.requests, 1);
 		return send_error(s, c, 405, "only GET and HEAD are served");
+	}
+	/*
+	 * Answer on the second call, when the request is complete, so that
+	 * libmicrohttpd keeps the connection alive; a body on a GET is
+	 * refused.
+	 */
+	if (*con_cls == NULL) {
+		*con_cls = s;
+		return MHD_YES;
+	}
+	atomic_fetch_add(&s->w.cnt.requests, 1);
+	if (*upload_size != 0) {
+		*upload_size = 0;
+		return send_error(s, c, 400, "a GET or HEAD has no body");
+	}
 	if (strlen(url) > WEB_URL_MAX)
 		return send_error(s, c, 414, "the URL is too long");
 	if (url[0] != '/')

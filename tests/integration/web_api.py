@@ -97,6 +97,9 @@ class Server:
             return st, None
 
     def raw(self, data, timeout=10):
+        # Ask for the connection to be closed after the answer (the server
+        # keeps connections alive otherwise).
+        data = data.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n", 1)
         s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
         try:
             s.sendall(data)
