@@ -20,6 +20,8 @@ const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
 const BASE = opt('--url', 'http://127.0.0.1:8025');
 const OUT = opt('--out', 'tests/out/browser');
+const TOKEN_URL = opt('--token-url', '');  /* a server with web_token_file */
+const TOKEN = opt('--token', '');
 let passed = 0, failed = 0;
 const ok = (l) => { passed++; console.log('ok - ' + l); };
 const fail = (l) => { failed++; console.log('FAIL - ' + l); };
@@ -188,6 +190,27 @@ async function main() {
   await shot('health');
 
   check('no script errors, CSP violations or off-site requests', problems, []);
+
+  // ---- A server that wants a bearer token: the page asks for it -------
+  if (TOKEN_URL) {
+    const tp = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await tp.goto(TOKEN_URL + '/#/overview?range=30d');
+    await tp.waitForSelector('#login:not([hidden])', { timeout: 30000 });
+    ok('token server: the page asks for the token');
+    await tp.screenshot({ path: path.join(OUT, 'token-login.png') });
+    await tp.fill('#token', 'wrong-token');
+    await tp.click('#login button[type="submit"]');
+    await tp.waitForTimeout(1000);
+    check('token server: a wrong token is asked again', await tp.$eval('#login', (e) => e.hidden), false);
+    check('token server: and says it was not accepted', await tp.$eval('#login-error', (e) => e.hidden), false);
+    await tp.fill('#token', TOKEN);
+    await tp.evaluate(() => document.body.removeAttribute('data-ready'));
+    await tp.click('#login button[type="submit"]');
+    await tp.waitForSelector('body[data-ready="overview"]', { timeout: 30000 });
+    const v = await tp.$eval('#kpi-outbound .value', (e) => e.textContent.trim());
+    check('token server: the overview shows with the token', /%$/.test(v), true);
+    await tp.close();
+  }
   await browser.close();
 }
 

@@ -35,12 +35,24 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
     >"$TD/serve.log" 2>&1 &
 spid=$!
 on_exit "kill $spid 2>/dev/null; wait $spid 2>/dev/null"
+# A second server that wants a bearer token.
+echo "browser-test-token-42" >"$TD/token"
+tport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$PROG" serve --state_dir="$STATE" --listen "127.0.0.1:$tport" \
+    --web_token_file="$TD/token" >"$TD/serve-token.log" 2>&1 &
+tpid=$!
+on_exit "kill $tpid 2>/dev/null; wait $tpid 2>/dev/null"
 for _ in $(seq 1 100); do
 	curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
 	sleep 0.2
 done
 rm -rf "$OUT"
-node tests/browser/dashboard.js --url "http://127.0.0.1:$port" --out "$OUT"
+for _ in $(seq 1 100); do
+	curl -fs "http://127.0.0.1:$tport/healthz" >/dev/null 2>&1 && break
+	sleep 0.2
+done
+node tests/browser/dashboard.js --url "http://127.0.0.1:$port" --out "$OUT" \
+    --token-url "http://127.0.0.1:$tport" --token browser-test-token-42
 rc=$?
 tail -n 3 "$TD/serve.log"
 exit $rc

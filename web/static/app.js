@@ -145,8 +145,12 @@
     });
   }
   function showLogin() {
+    var had = token();
+    try { sessionStorage.removeItem('tlsflow-token'); } catch (e) { /* private mode */ }
+    if (had) $('login-error').hidden = false;
     $('login').hidden = false;
     $('page').hidden = true;
+    $('token').focus();
   }
   function download(path, params, name) {
     var p = Object.assign({}, params);
@@ -708,6 +712,7 @@
     $('login').addEventListener('submit', function (ev) {
       ev.preventDefault();
       try { sessionStorage.setItem('tlsflow-token', $('token').value); } catch (e) { /* private mode */ }
+      $('login-error').hidden = true;
       render();
     });
     window.addEventListener('hashchange', function () { render(); });
