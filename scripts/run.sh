@@ -39,7 +39,8 @@ stop() {
 		./tlsflow db stop --state_dir="$STATE" >/dev/null 2>&1 || true
 	fi
 }
-trap 'stop; exit 130' INT TERM
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
 trap stop EXIT
 
 if [ -z "${LOG:-}" ]; then
