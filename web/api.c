@@ -1122,7 +1122,7 @@ collectors_json(struct web *w, PGresult *res)
 {
 	json_t *a = json_array(), *c, *cnt;
 	struct stat sb;
-	int64_t off, ino, age;
+	int64_t off, ino, age, behind;
 	int i, k;
 	static const char *const names[] = {"lines", "events", "other",
 	    "unused", "malformed", "truncated", "badtime", "evicted",
@@ -1154,13 +1154,14 @@ collectors_json(struct web *w, PGresult *res)
 				  : -1;
 			(void)json_object_set_new(c, "file_size",
 			    json_integer((json_int_t)sb.st_size));
+			/* Rotated away (another inode) or truncated below
+			 * the checkpoint: the whole file is still to read. */
+			behind = (int64_t)sb.st_ino == ino && sb.st_size >= off
+				     ? sb.st_size - off
+				     : (int64_t)sb.st_size;
 			(void)json_object_set_new(c, "behind_bytes",
-			    json_integer((json_int_t)((int64_t)sb.st_ino == ino
-							  ? sb.st_size - off
-							  : sb.st_size)));
-			stalled = (int64_t)sb.st_ino == ino
-				      ? sb.st_size > off && age > 300
-				      : age > 300;
+			    json_integer((json_int_t)behind));
+			stalled = behind > 0 && age > 300;
 		}
 		(void)json_object_set_new(c, "stalled", json_boolean(stalled));
 		if (PQgetisnull(res, i, 7)) {

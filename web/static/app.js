@@ -654,7 +654,7 @@
         { label: 'Position', num: true, cell: function (c) { return c.kind === 'file' ? bytes(c.offset) : fmt(c.offset); } },
         { label: 'Behind', num: true, cell: function (c) { return c.behind_bytes === undefined ? '–' : bytes(c.behind_bytes); } },
         { label: 'Last stored', cell: function (c) { return ago(c.seconds_since_update); } },
-        { label: 'Last line', cell: function (c) { return c.counters && c.counters.last_event ? when(c.counters.last_event) : '–'; } },
+        { label: 'Last line (lag)', cell: function (c) { return c.counters && c.counters.last_event ? when(c.counters.last_event) + ' (' + ago(Math.max(0, Math.round((Date.now() - Date.parse(c.counters.last_event)) / 1000))).replace(' ago', '') + ')' : '–'; } },
         { label: 'Lines', num: true, cell: function (c) { return c.counters ? fmt(c.counters.lines) : '–'; } },
         { label: 'Skipped', num: true, cell: function (c) { return c.counters ? fmt(c.counters.other + c.counters.unused) : '–'; } },
         { label: 'Malformed', num: true, cell: function (c) { return c.counters ? fmt(c.counters.malformed) : '–'; } }
