@@ -577,10 +577,10 @@
   function deliveries(list) {
     if (!list.length) return h('span', { class: 'muted', text: 'no destination' });
     return h('div', null, list.map(function (x) {
-      return h('div', { title: x.last_error || '' },
+      return h('div', { class: 'delivery', title: x.last_error || '' },
         h('span', { class: 'pill ' + x.state, text: x.state }),
         h('span', { class: 'mono', text: x.destination }),
-        h('span', { class: 'muted', text: ' · ' + fmt(x.attempts) + (x.attempts === 1 ? ' attempt' : ' attempts') + (x.delivered ? ' · delivered ' + when(x.delivered) : x.last_error ? ' · ' + x.last_error : '') }));
+        h('span', { class: 'meta muted', text: fmt(x.attempts) + (x.attempts === 1 ? ' attempt' : ' attempts') + (x.delivered ? ' · delivered ' + when(x.delivered) : '') + (x.last_error ? ' · ' + x.last_error : '') + (x.next_attempt && !x.delivered ? ' · next ' + when(x.next_attempt) : '') }));
     }));
   }
   function reportsTable(rows, withDomain) {
