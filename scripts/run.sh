@@ -4,7 +4,7 @@
 #   make run                     follow /var/log/mail.log; where there is
 #                                none, show sample data (a real Postfix log
 #                                recorded by the project's lab) from a
-#                                database of its own
+#                                database of its own, made anew each time
 #   make run LOG=/path/mail.log  follow that log
 #   make run LISTEN=ADDR:PORT    where the dashboard listens (default
 #                                127.0.0.1:8025)
@@ -64,6 +64,9 @@ tlsflow:   make run LOG=/path/to/mail.log
 tlsflow:   (Postfix needs "smtp_tls_loglevel = 1" and "smtpd_tls_loglevel = 1"
 tlsflow:   in main.cf, or tlsflow cannot tell encrypted from plaintext)
 EOF
+	# Made anew each time: the sample is loaded by this very build.
+	./tlsflow db stop --state_dir="$STATE" >/dev/null 2>&1 || true
+	rm -rf "$STATE"
 	./tlsflow db migrate --state_dir="$STATE" >/dev/null
 	./tlsflow collect --once --format postfix --state_dir="$STATE" "$SAMPLE"
 	./tlsflow collect --format postfix --state_dir="$STATE" "$SAMPLE" &

@@ -519,7 +519,7 @@
         kpi('Sessions', fmt(S.total.sessions.total), '', fmt(S.total.messages.total) + ' messages', null, 'kpi-sessions'),
         kpi('Failed TLS', fmt(S.total.sessions.failed), S.total.sessions.failed ? 'warn' : 'good', S.total.failures.length ? 'most: ' + S.total.failures[0].result : 'none'),
         kpi('Unknown', fmt(S.total.sessions.unknown), 'none', 'not counted in either share'),
-        kpi('Last plaintext', lastPlain ? lastPlain.slice(0, 10) : 'none', (lastPlain ? 'bad' : 'good') + ' small', lastPlain ? when(lastPlain) : 'in the last ' + (d.sessions_window.from === d.range.from ? 'range' : '31 days'))));
+        kpi('Last plaintext', lastPlain ? lastPlain.slice(0, 10) : 'none', (lastPlain ? 'bad' : 'good') + ' small', lastPlain ? when(lastPlain) : 'in ' + (d.sessions_window.from === d.range.from ? 'this range' : 'the last 31 days'))));
       var shareEl = h('div', { class: 'chart', id: 'chart-share' });
       var volEl = h('div', { class: 'chart', id: 'chart-volume' });
       add(page, h('div', { class: 'grid halves' },
@@ -548,7 +548,7 @@
           { label: 'Result', cell: function (r) { return h('span', { class: 'pill failed', text: r.result || 'unspecified' }); } },
           { label: 'Reason', cls: 'wrap', cell: function (r) { return r.reason || '–'; } },
           { label: 'Sessions', num: true, cell: function (r) { return fmt(r.sessions); } },
-          { label: 'Last seen', cell: function (r) { return when(r.last_seen); } }
+          { label: 'Last seen', cls: 'wrap', cell: function (r) { return when(r.last_seen); } }
         ], d.failures, { id: 'failures', empty: 'No TLS failures' }))));
       add(page, card(null, [h('div', { class: 'chart-head' }, h('h2', { text: 'Recent plaintext sessions' }), h('span', { class: 'muted', text: d.recent_plaintext.length > 20 ? 'latest 20 of ' + d.recent_plaintext.length + ' shown' : '' })), table([
         { label: 'Time', cell: function (r) { return when(r.ts); } },
