@@ -37,6 +37,7 @@ static const struct command commands[] = {
 	{"sniff", cmd_sniff, "sniff [-i IFACE | -r FILE] [--json]"},
 	{"report", cmd_report,
 	    "report [--date D] [--domain D] [--dry-run | --out DIR | --send]"},
+	{"serve", cmd_serve, "serve [--listen ADDR:PORT]"},
 	{"db", cmd_db, "db migrate|status|prune|start|stop"},
 	{"check-config", cmd_check_config, "check-config (or -t)"},
 	{"help", cmd_help, "help"},

@@ -14,5 +14,6 @@ int cmd_parse(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_sniff(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif /* CORE_CMD_H */

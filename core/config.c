@@ -63,6 +63,16 @@ char *cf_sniff_user;
 long long cf_flow_max;
 long long cf_flow_idle;
 long long cf_flow_memcap;
+char *cf_listen;
+char *cf_web_root;
+char *cf_web_db;
+char *cf_web_auth_user;
+char *cf_web_auth_password_file;
+char *cf_web_token_file;
+char *cf_tls_cert;
+char *cf_tls_key;
+char *cf_web_banner;
+long long cf_web_threads;
 
 /* clang-format off */
 const struct conf_key config_keys[] = {
@@ -106,6 +116,16 @@ const struct conf_key config_keys[] = {
 	{"flow_max",          CONF_INT,  &cf_flow_max,          16, 16777216, "65536", CONF_NO_RELOAD},
 	{"flow_idle",         CONF_INT,  &cf_flow_idle,         1, 86400,   "300",  CONF_NO_RELOAD},
 	{"flow_memcap",       CONF_INT,  &cf_flow_memcap,       1, 65536,   "256",  CONF_NO_RELOAD},
+	{"listen",            CONF_STR,  &cf_listen,            0, 0,       "127.0.0.1:8025", CONF_NO_RELOAD},
+	{"web_root",          CONF_STR,  &cf_web_root,          0, 0,       "",     CONF_NO_RELOAD},
+	{"web_db",            CONF_STR,  &cf_web_db,            0, 0,       "",     CONF_NO_RELOAD},
+	{"web_auth_user",     CONF_STR,  &cf_web_auth_user,     0, 0,       "",     CONF_NO_RELOAD},
+	{"web_auth_password_file", CONF_STR, &cf_web_auth_password_file, 0, 0, "", CONF_NO_RELOAD},
+	{"web_token_file",    CONF_STR,  &cf_web_token_file,    0, 0,       "",     CONF_NO_RELOAD},
+	{"tls_cert",          CONF_STR,  &cf_tls_cert,          0, 0,       "",     CONF_NO_RELOAD},
+	{"tls_key",           CONF_STR,  &cf_tls_key,           0, 0,       "",     CONF_NO_RELOAD},
+	{"web_threads",       CONF_INT,  &cf_web_threads,       1, 64,      "4",    CONF_NO_RELOAD},
+	{"web_banner",        CONF_STR,  &cf_web_banner,        0, 0,       "",     CONF_NO_RELOAD},
 	{NULL, 0, NULL, 0, 0, NULL, 0}
 };
 /* clang-format on */

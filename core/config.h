@@ -56,6 +56,17 @@ extern char *cf_sniff_user;
 extern long long cf_flow_max;
 extern long long cf_flow_idle;
 extern long long cf_flow_memcap;
+/* tlsflow serve */
+extern char *cf_listen;
+extern char *cf_web_root;
+extern char *cf_web_db;
+extern char *cf_web_auth_user;
+extern char *cf_web_auth_password_file;
+extern char *cf_web_token_file;
+extern char *cf_tls_cert;
+extern char *cf_tls_key;
+extern char *cf_web_banner;
+extern long long cf_web_threads;
 
 extern const struct conf_key config_keys[];
 
