@@ -47,6 +47,7 @@ struct csource {
 	bool have_held;
 	bool eof;		  /* no data at the last read */
 	bool finished;		  /* --once: parser finished at the end */
+	int64_t last_ev_us;	  /* newest session's time */
 	int64_t ref_us;		  /* year inference reference */
 	uint64_t lines;		  /* all parsers of this source */
 	struct parser_stats done; /* stats of parsers already freed */
@@ -58,6 +59,7 @@ struct collect {
 	struct csource src[COLLECT_SOURCES_MAX];
 	size_t nsrc;
 	uint64_t rotations;
+	int64_t started_us; /* for collector_counters */
 };
 
 static struct parser *
@@ -78,6 +80,8 @@ new_parser(const struct collect *c, const struct csource *s)
 }
 
 static void set_ckpt(struct collect *, struct csource *);
+static void fill_counters(
+    const struct collect *, const struct csource *, struct store_counters *);
 
 struct collect *
 collect_new(struct store *st, const struct collect_opts *o)
@@ -86,6 +90,7 @@ collect_new(struct store *st, const struct collect_opts *o)
 
 	c->st = st;
 	c->o = *o;
+	c->started_us = (int64_t)time(NULL) * 1000000;
 	return c;
 }
 
@@ -283,6 +288,8 @@ drain(struct collect *c, struct csource *s)
 		}
 		if (store_add(c->st, &s->held) == -1)
 			return false;
+		if (s->held.ts_us > s->last_ev_us)
+			s->last_ev_us = s->held.ts_us;
 		s->have_held = false;
 	}
 }
@@ -303,7 +310,31 @@ set_journal_ckpt(struct collect *c, struct csource *s)
 	ck.resume = pos.resume;
 	(void)snprintf(ck.first_hash, sizeof(ck.first_hash), "%s", pos.filter);
 	(void)snprintf(ck.cursor, sizeof(ck.cursor), "%s", pos.cursor);
+	fill_counters(c, s, &ck.counters);
 	store_set_ckpt(c->st, &ck);
+}
+
+/* The counters stored beside a source's checkpoint (Health page). */
+static void
+fill_counters(const struct collect *c, const struct csource *s,
+    struct store_counters *out)
+{
+	struct parser_stats ps;
+
+	parser_get_stats(s->p, &ps);
+	add_stats(&ps, &s->done);
+	out->set = true;
+	out->started_us = c->started_us;
+	out->last_event_us = s->last_ev_us;
+	out->lines = ps.lines;
+	out->events = ps.events;
+	out->other = ps.other;
+	out->unused = ps.unused;
+	out->malformed = ps.malformed;
+	out->truncated = ps.truncated;
+	out->badtime = ps.badtime;
+	out->evicted = ps.evicted;
+	out->expired = ps.expired;
 }
 
 /* The source's position, once its events are all in the batch. */
@@ -330,6 +361,7 @@ set_ckpt(struct collect *c, struct csource *s)
 	ck.resume = resume < pos.offset ? resume : pos.offset;
 	(void)snprintf(
 	    ck.first_hash, sizeof(ck.first_hash), "%s", pos.first_hash);
+	fill_counters(c, s, &ck.counters);
 	store_set_ckpt(c->st, &ck);
 }
 

@@ -661,6 +661,8 @@ out:
 	return rc;
 }
 
+static int save_counters(struct store *, const struct store_ckpt *);
+
 static int
 save_ckpts(struct store *st)
 {
@@ -695,8 +697,63 @@ save_ckpts(struct store *st)
 			" cursor = EXCLUDED.cursor, updated = now()",
 			8, params))
 			return -1;
+		if (ck->counters.set && save_counters(st, ck) == -1)
+			return -1;
 	}
 	return 0;
+}
+
+/* Unix microseconds as a timestamptz parameter ("" for none). */
+static const char *
+us_param(char *buf, size_t len, int64_t us)
+{
+	if (us <= 0)
+		return NULL;
+	(void)snprintf(buf, len, "%lld.%06lld", (long long)(us / 1000000),
+	    (long long)(us % 1000000));
+	return buf;
+}
+
+static int
+save_counters(struct store *st, const struct store_ckpt *ck)
+{
+	const struct store_counters *c = &ck->counters;
+	char num[9][24], started[40], last[40];
+	const uint64_t v[9] = {c->lines, c->events, c->other, c->unused,
+	    c->malformed, c->truncated, c->badtime, c->evicted, c->expired};
+	const char *params[14];
+	int i;
+
+	params[0] = ck->kind;
+	params[1] = config_hostname();
+	params[2] = ck->name;
+	params[3] = us_param(started, sizeof(started), c->started_us);
+	params[4] = us_param(last, sizeof(last), c->last_event_us);
+	for (i = 0; i < 9; i++) {
+		(void)snprintf(
+		    num[i], sizeof(num[i]), "%llu", (unsigned long long)v[i]);
+		params[5 + i] = num[i];
+	}
+	return db_exec(st->db, "save counters", NULL, PGRES_COMMAND_OK,
+		   "INSERT INTO collector_counters (kind, host, name, started,"
+		   " last_event, lines, events, other, unused, malformed,"
+		   " truncated, badtime, evicted, expired, updated)"
+		   " VALUES ($1, $2, $3, to_timestamp($4::float8),"
+		   " to_timestamp($5::float8), $6, $7, $8, $9, $10, $11,"
+		   " $12, $13, $14, now())"
+		   " ON CONFLICT (kind, host, name) DO UPDATE SET"
+		   " started = EXCLUDED.started,"
+		   " last_event = coalesce(EXCLUDED.last_event,"
+		   " collector_counters.last_event),"
+		   " lines = EXCLUDED.lines, events = EXCLUDED.events,"
+		   " other = EXCLUDED.other, unused = EXCLUDED.unused,"
+		   " malformed = EXCLUDED.malformed,"
+		   " truncated = EXCLUDED.truncated,"
+		   " badtime = EXCLUDED.badtime, evicted = EXCLUDED.evicted,"
+		   " expired = EXCLUDED.expired, updated = now()",
+		   14, params)
+		   ? 0
+		   : -1;
 }
 
 static void

@@ -27,6 +27,18 @@
 #define STORE_CURSOR_MAX 511
 #define STORE_CKPT_MAX 64 /* sources per batch */
 
+/*
+ * A collector's counters for one source, stored with its checkpoint
+ * (table collector_counters, read by the dashboard's Health page).
+ */
+struct store_counters {
+	bool set;	       /* write them with the checkpoint */
+	int64_t started_us;    /* this collector's start, Unix us */
+	int64_t last_event_us; /* newest session's time; 0: none */
+	uint64_t lines, events, other, unused, malformed, truncated, badtime,
+	    evicted, expired;
+};
+
 /* A source's position; what "where to resume" means depends on kind. */
 struct store_ckpt {
 	char kind[STORE_KIND_MAX + 1]; /* file, journal, pcap, synthetic */
@@ -36,6 +48,7 @@ struct store_ckpt {
 	int64_t resume; /* re-read from here: sessions open at `offset' */
 	char first_hash[STORE_HASH_MAX + 1];
 	char cursor[STORE_CURSOR_MAX + 1];
+	struct store_counters counters;
 };
 
 struct store_stats {

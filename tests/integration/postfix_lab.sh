@@ -50,6 +50,11 @@ check "rollup equals raw sessions" "$(sql 'SELECT sum(sessions) FROM daily')" "$
 check "checkpoint at the end of the log" \
     "$(sql "SELECT off FROM checkpoints WHERE kind = 'file'")" \
     "$(stat -c %s "$LAB/out/mail.log")"
+# The collector's counters, for the dashboard's Health page: every line
+# of the log was read and each stored session counted.
+check "counters: lines read" "$(sql "SELECT lines FROM collector_counters WHERE kind = 'file'")" \
+    "$(wc -l <"$LAB/out/mail.log")"
+check "counters: sessions" "$(sql "SELECT events FROM collector_counters WHERE kind = 'file'")" "$want"
 # A second --once run over the same file stores nothing more.
 "$PROG" collect --once --state_dir="$STATE" "$LAB/out/mail.log" >>"$TD/collect.log" 2>&1
 check "second run adds nothing" "$(sql 'SELECT count(*) FROM sessions')" "$want"
