@@ -180,8 +180,8 @@ find_generation(const char *path, int64_t ino, const char *hash, int64_t off,
 		if (!gen_path(cand, sizeof(cand), path, n) ||
 		    stat(cand, &sb) == -1)
 			continue;
-		if (by_copy ? (int64_t)sb.st_size < off || hash[0] == '\0' :
-			      (int64_t)sb.st_ino != ino)
+		if (by_copy ? (int64_t)sb.st_size < off || hash[0] == '\0'
+			    : (int64_t)sb.st_ino != ino)
 			continue;
 		if ((fd = open_ro(cand)) == -1)
 			continue;

@@ -172,8 +172,8 @@ ev_setstr(struct tls_event *ev, char *field, size_t size, const struct span *sp)
 }
 
 void
-ev_setdomain(struct tls_event *ev, char *field, size_t size,
-    const struct span *sp)
+ev_setdomain(
+    struct tls_event *ev, char *field, size_t size, const struct span *sp)
 {
 	char in[4 * EV_HOST_MAX + 1];
 	char *out = NULL;
@@ -295,8 +295,8 @@ ev_format_ts(int64_t ts_us, char out[EV_TS_MAX + 1])
 static json_t *
 jstr(const char *s)
 {
-	return (s == NULL || *s == '\0') ? json_null() :
-					   json_stringn_nocheck(s, strlen(s));
+	return (s == NULL || *s == '\0') ? json_null()
+					 : json_stringn_nocheck(s, strlen(s));
 }
 
 static json_t *
@@ -315,8 +315,8 @@ jqids(const char *s)
 
 	while (a != NULL && p < end) {
 		if (scan_word(&p, end, EV_QIDS_MAX, &sp) == 0)
-			(void)json_array_append_new(a,
-			    json_stringn_nocheck(sp.p, sp.len));
+			(void)json_array_append_new(
+			    a, json_stringn_nocheck(sp.p, sp.len));
 		(void)scan_spaces(&p, end);
 	}
 	return a;
@@ -339,39 +339,39 @@ event_to_json(const struct tls_event *ev)
 	 * when it fails.
 	 */
 	rc |= json_object_set_new_nocheck(o, "cipher", jstr(ev->cipher));
-	rc |= json_object_set_new_nocheck(o, "cipher_bits",
-	    jint(ev->cipher_bits));
-	rc |= json_object_set_new_nocheck(o, "direction",
-	    jstr(ev_dir_name(ev->dir)));
+	rc |= json_object_set_new_nocheck(
+	    o, "cipher_bits", jint(ev->cipher_bits));
+	rc |= json_object_set_new_nocheck(
+	    o, "direction", jstr(ev_dir_name(ev->dir)));
 	rc |= json_object_set_new_nocheck(o, "domain", jstr(ev->domain));
 	rc |= json_object_set_new_nocheck(o, "host", jstr(ev->host));
 	rc |= json_object_set_new_nocheck(o, "local_ip", jstr(ev->local_ip));
-	rc |= json_object_set_new_nocheck(o, "local_port",
-	    jint(ev->local_port));
-	rc |= json_object_set_new_nocheck(o, "messages",
-	    json_integer((json_int_t)ev->messages));
+	rc |=
+	    json_object_set_new_nocheck(o, "local_port", jint(ev->local_port));
+	rc |= json_object_set_new_nocheck(
+	    o, "messages", json_integer((json_int_t)ev->messages));
 	rc |= json_object_set_new_nocheck(o, "origin", jstr(ev->origin));
 	rc |= json_object_set_new_nocheck(o, "peer_helo", jstr(ev->peer_helo));
 	rc |= json_object_set_new_nocheck(o, "peer_host", jstr(ev->peer_host));
 	rc |= json_object_set_new_nocheck(o, "peer_ip", jstr(ev->peer_ip));
 	rc |= json_object_set_new_nocheck(o, "peer_port", jint(ev->peer_port));
-	rc |= json_object_set_new_nocheck(o, "policy",
-	    jstr(ev_policy_name(ev->policy)));
+	rc |= json_object_set_new_nocheck(
+	    o, "policy", jstr(ev_policy_name(ev->policy)));
 	rc |= json_object_set_new_nocheck(o, "queue_ids", jqids(ev->queue_ids));
 	rc |= json_object_set_new_nocheck(o, "reason", jstr(ev->reason));
-	rc |= json_object_set_new_nocheck(o, "result",
-	    jstr(ev_result_name(ev->result)));
-	rc |= json_object_set_new_nocheck(o, "source",
-	    jstr(ev_source_name(ev->source)));
-	rc |= json_object_set_new_nocheck(o, "status",
-	    jstr(ev_status_name(ev->status)));
+	rc |= json_object_set_new_nocheck(
+	    o, "result", jstr(ev_result_name(ev->result)));
+	rc |= json_object_set_new_nocheck(
+	    o, "source", jstr(ev_source_name(ev->source)));
+	rc |= json_object_set_new_nocheck(
+	    o, "status", jstr(ev_status_name(ev->status)));
 	/* tls is never null: "unknown" is a state of its own. */
-	rc |= json_object_set_new_nocheck(o, "tls",
-	    json_string_nocheck(ev_tls_name(ev->tls)));
-	rc |= json_object_set_new_nocheck(o, "tls_version",
-	    jstr(ev->tls_version));
-	rc |= json_object_set_new_nocheck(o, "trust",
-	    jstr(ev_trust_name(ev->trust)));
+	rc |= json_object_set_new_nocheck(
+	    o, "tls", json_string_nocheck(ev_tls_name(ev->tls)));
+	rc |= json_object_set_new_nocheck(
+	    o, "tls_version", jstr(ev->tls_version));
+	rc |= json_object_set_new_nocheck(
+	    o, "trust", jstr(ev_trust_name(ev->trust)));
 	rc |= json_object_set_new_nocheck(o, "ts", json_string_nocheck(ts));
 	if (rc != 0) {
 		json_decref(o);

@@ -79,8 +79,8 @@ enum ev_policy {
 
 enum ev_status { EV_ST_NONE = 0, EV_ST_SENT, EV_ST_DEFERRED, EV_ST_BOUNCED };
 
-#define EV_F_TRUNCATED 0x0001 /* a string was cut to fit */
-#define EV_F_SANITIZED 0x0002 /* non-printable bytes replaced */
+#define EV_F_TRUNCATED 0x0001  /* a string was cut to fit */
+#define EV_F_SANITIZED 0x0002  /* non-printable bytes replaced */
 #define EV_F_OWN_REPORT 0x0004 /* carried only our own report mail */
 
 #define TLS_EVENT_VERSION 1
@@ -133,8 +133,8 @@ void ev_setstr(
  * SMTPUTF8 address) is stored in A-label form (IDNA 2008, libidn2), as
  * RFC 8460 reports need it; one that does not convert is sanitised.
  */
-void ev_setdomain(struct tls_event *, char *field, size_t size,
-    const struct span *);
+void ev_setdomain(
+    struct tls_event *, char *field, size_t size, const struct span *);
 /* Like ev_setstr() for a NUL-terminated string. */
 void ev_setcstr(struct tls_event *, char *field, size_t size, const char *);
 /*

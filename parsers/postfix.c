@@ -91,8 +91,8 @@
 #define PF_SESSIONS_MAX (1 << 22)
 #define PF_IDLE_DEFAULT_US (INT64_C(300) * 1000000)
 #define PF_HOLD_US (INT64_C(5) * 1000000) /* wait for qmgr from= */
-#define PF_OWN_MAX 4	/* own report senders */
-#define PF_OWNQ_MAX 64	/* queue ids of own report mail remembered */
+#define PF_OWN_MAX 4			  /* own report senders */
+#define PF_OWNQ_MAX 64 /* queue ids of own report mail remembered */
 #define PF_HOLD_LINES 2000
 #define PF_INST_MAX 63	    /* syslog_name prefix kept per session */
 #define PF_QID_MAX 23	    /* long queue ids are about 17 */
