@@ -160,8 +160,9 @@ fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=build/fuzz/fuzz_%)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PARSERS_SRC) $(COMMON_SRC) core/event.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined \
-	  $(PKG_CFLAGS) -o $@ $< $(PARSERS_SRC) $(COMMON_SRC) core/event.c \
-	  $$(sed -n 's/.*FUZZ_SOURCES: *//p' $<) $(PKG_LIBS)
+	  $(PKG_CFLAGS) -o $@ $< $$(for f in $(PARSERS_SRC) $(COMMON_SRC) \
+	  core/event.c $$(sed -n 's/.*FUZZ_SOURCES: *//p' $<); do echo $$f; \
+	  done | sort -u) $(PKG_LIBS)
 
 lint:
 	sh tools/lint.sh
