@@ -95,6 +95,7 @@ run_integration() {
 	for s in tests/integration/*.sh; do
 		[ -f "$s" ] || continue
 		n=$(basename "$s" .sh)
+		[ "$n" = lib ] && continue # sourced by the others
 		if [ -n "${TESTS_ONLY:-}" ]; then
 			case "$n" in *$TESTS_ONLY*) ;; *) continue ;; esac
 		fi
