@@ -13,8 +13,9 @@ trap 'runuser -u "$(stat -c %U "$D/pg/data")" -- \
 ./tlsflow db migrate --state_dir="$D" >/dev/null 2>&1
 PSQL="psql -X -qAt -h $D/pg/run -U tlsflow tlsflow"
 
+BATCH=${BATCH:-20000}
 /usr/bin/time -f "%e %M" -o "$D/time" build/tests/synthwrite \
-    --state_dir="$D" -n "$N" >/dev/null 2>"$D/log"
+    --state_dir="$D" -n "$N" --batch_size="$BATCH" >/dev/null 2>"$D/log"
 set -- $(cat "$D/time")
 secs=$1 kb=$2
 stored=$($PSQL -c "SELECT count(*) FROM sessions")
@@ -25,15 +26,15 @@ rate=$(awk -v n="$stored" -v s="$secs" 'BEGIN { printf "%d", n / s }')
 $PSQL -c "\copy (SELECT * FROM sessions) TO '$D/rows.tsv'"
 $PSQL -c "CREATE TABLE s2 (LIKE sessions) PARTITION BY RANGE (ts)"
 $PSQL -c "SELECT format('CREATE TABLE s2_%s PARTITION OF s2 FOR VALUES FROM (%L) TO (%L)',
-    to_char(d, 'YYYYMMDD'), d, d + 1) FROM generate_series(
-    (SELECT min(ts) FROM sessions)::date, (SELECT max(ts) FROM sessions)::date,
-    '1 day') d" | while read -r stmt; do $PSQL -c "$stmt"; done
+    to_char(d, 'YYYYMMDD'), d, d + 1) FROM (SELECT g::date AS d
+    FROM generate_series((SELECT min(ts) AT TIME ZONE 'UTC' FROM sessions)::date,
+    (SELECT max(ts) AT TIME ZONE 'UTC' FROM sessions)::date, '1 day') g) x" |
+    while read -r stmt; do $PSQL -c "$stmt"; done
 start=$(date +%s.%N)
 $PSQL -c "\copy s2 FROM '$D/rows.tsv'"
 end=$(date +%s.%N)
 base=$(awk -v n="$stored" -v a="$start" -v b="$end" 'BEGIN { printf "%d", n / (b - a) }')
 
-echo "store: $stored sessions in ${secs} s: $rate sessions/s (target 200000)," \
-    "writer peak memory $((kb / 1024)) MiB"
-echo "store: psql \\copy of the same rows (no rollup, no checkpoint):" \
-    "$base sessions/s"
+echo "store: batch_size $BATCH: $stored sessions in ${secs} s: $rate sessions/s" \
+    "(target 200000), writer peak memory $((kb / 1024)) MiB"
+printf 'store: psql \\copy of the same rows (no rollup, no checkpoint): %s sessions/s\n' "$base"
