@@ -41,25 +41,6 @@ collect_usage(void)
 	return 2;
 }
 
-/* Make sure the schema is there; the database may still be starting. */
-static int
-schema_ready(const char *ci)
-{
-	PGconn *db;
-	int n;
-
-	while ((db = db_connect(ci, false)) == NULL) {
-		if (sig_term)
-			return -1;
-		daemon_sleep_ms(2000);
-	}
-	n = migrate_pending(db);
-	if (n > 0)
-		n = migrate_apply(db) < 0 ? -1 : 0;
-	PQfinish(db);
-	return n;
-}
-
 int
 cmd_collect(int argc, char **argv)
 {
@@ -134,7 +115,7 @@ cmd_collect(int argc, char **argv)
 	daemon_catch_or_die();
 	if ((ci = pgctl_conninfo(true)) == NULL)
 		goto out;
-	if (schema_ready(ci) == -1)
+	if (migrate_wait_ready(ci) == -1)
 		goto out;
 	st = store_open(ci, (size_t)cf_batch_size);
 	c = collect_new(st, &co);

@@ -89,25 +89,6 @@ on_event(void *arg, const struct tls_event *ev)
 	}
 }
 
-/* Make sure the schema is there; the database may still be starting. */
-static int
-schema_ready(const char *ci)
-{
-	PGconn *db;
-	int n;
-
-	while ((db = db_connect(ci, false)) == NULL) {
-		if (sig_term)
-			return -1;
-		daemon_sleep_ms(2000);
-	}
-	n = migrate_pending(db);
-	if (n > 0)
-		n = migrate_apply(db) < 0 ? -1 : 0;
-	PQfinish(db);
-	return n;
-}
-
 /*
  * The account to run as.  The private cluster's socket directory is
  * open to its own account only, so a sniffer that stores into it runs
@@ -234,7 +215,7 @@ cmd_sniff(int argc, char **argv)
 		goto out;
 	sniff_drop_privs_or_die(run_user(!c.json));
 	if (!c.json) {
-		if (schema_ready(ci) == -1)
+		if (migrate_wait_ready(ci) == -1)
 			goto out;
 		c.st = store_open(ci, (size_t)cf_batch_size);
 		if (file != NULL && file_ckpt(&c, file) == -1)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/daemon.h"
 #include "common/embed.h"
 #include "common/log.h"
 #include "common/scan.h"
@@ -186,4 +187,22 @@ migrate_status(PGconn *db, FILE *fp)
 	}
 	PQclear(res);
 	return 0;
+}
+
+int
+migrate_wait_ready(const char *conninfo)
+{
+	PGconn *db;
+	int n;
+
+	while ((db = db_connect(conninfo, false)) == NULL) {
+		if (sig_term)
+			return -1;
+		daemon_sleep_ms(2000);
+	}
+	n = migrate_pending(db);
+	if (n > 0)
+		n = migrate_apply(db) < 0 ? -1 : 0;
+	PQfinish(db);
+	return n;
 }

@@ -16,6 +16,12 @@
 int migrate_apply(PGconn *);
 /* Print each migration as "NNNN name applied TIME" or "... pending". */
 int migrate_status(PGconn *, FILE *);
+/*
+ * For the daemons: connect to `conninfo', waiting while the database is
+ * still starting (until SIGTERM), and apply pending migrations.
+ * Returns 0, or -1 (logged, or a signal asked to stop).
+ */
+int migrate_wait_ready(const char *conninfo);
 /* Number of migrations not applied yet, or -1 (logged). */
 int migrate_pending(PGconn *);
 
