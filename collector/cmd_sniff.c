@@ -78,7 +78,7 @@ on_event(void *arg, const struct tls_event *ev)
 		return;
 	}
 	while (store_add(c->st, ev) == -1) {
-		if (store_flush(c->st) == 0)
+		if (store_push(c->st) == 0)
 			continue;
 		/* A file waits for the database; a live capture cannot. */
 		if (c->live || sig_term) {
@@ -245,7 +245,7 @@ cmd_sniff(int argc, char **argv)
 		if (c.st != NULL) {
 			set_ckpt(&c, (int64_t)sniff_packets(sn) + 1);
 			if (store_due(c.st))
-				(void)store_flush(c.st); /* retried later */
+				(void)store_push(c.st); /* retried later */
 		} else if (c.json && c.live)
 			(void)fflush(stdout);
 	}

@@ -537,7 +537,7 @@ collect_run(struct collect *c)
 		    store_flush(c->st) == 0)
 			return 0;
 		if ((store_full(c->st) || store_due(c->st)) &&
-		    store_flush(c->st) == -1) {
+		    store_push(c->st) == -1) {
 			daemon_sleep_ms(100);
 			continue;
 		}

@@ -3,9 +3,17 @@
  *
  * Inputs: events already bounded and sanitised by event.c; still, every
  * string is escaped for COPY text format and every statement takes
- * parameters.  Single-threaded; one connection per store.
+ * parameters.
  *
- * One flush is:
+ * Threads: the caller fills one batch while a writer thread commits the
+ * previous one, so parsing and the database overlap.  There are never
+ * more than two batches: `fill' (the caller's) and `work' (the
+ * writer's); the writer owns the connection, and store_load_ckpt()
+ * borrows it under `dbmu'.  Batches commit in the order they were
+ * handed over, each with the checkpoints set while it was filled, so a
+ * crash loses at most the uncommitted batches and repeats nothing.
+ *
+ * One commit is:
  *	tlsflow_ensure_day(d) for each new day	(own transaction)
  *	BEGIN
  *	COPY sessions FROM STDIN		(the batch)
@@ -19,6 +27,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,24 +47,47 @@
 #define STORE_COPY_CHUNK (64 * 1024) /* bytes per PQputCopyData */
 #define STORE_ARRAY_MAX (256u << 20) /* bytes of one array parameter */
 
-struct store {
-	char *conninfo;
-	PGconn *db;
+struct batch {
 	struct tls_event *ev;
-	size_t nev, maxev;
+	size_t nev;
 	struct store_ckpt ck[STORE_CKPT_MAX];
 	size_t nck;
+};
+
+/* What the writer thread is doing with `work'. */
+enum wstate {
+	W_IDLE,	   /* nothing: `work' is empty */
+	W_BUSY,	   /* committing `work' (or about to) */
+	W_WAITING, /* `work' failed; retried at next_try */
+};
+
+struct store {
+	char *conninfo;
+	char *host; /* the checkpoints' host, fixed at open */
+	size_t maxev;
+	struct timespec last_flush; /* caller's: last hand-over */
+
+	pthread_mutex_t mu; /* everything below, except as noted */
+	pthread_cond_t cv;  /* state changes, both directions */
+	pthread_t thr;
+	bool thr_started;
+	bool stop;
+	enum wstate state;
+	struct batch fill, work; /* fill: caller's; work: writer's */
+	bool down;		 /* failure logged, not yet recovered */
+	time_t down_since;
+	double backoff; /* seconds */
+	long long retry_max;
+	struct timespec next_try; /* CLOCK_MONOTONIC */
+	struct store_stats st;
+
+	pthread_mutex_t dbmu; /* db, and the writer-only fields below */
+	PGconn *db;
 	int32_t days[STORE_DAYS_MAX]; /* partitions known to exist */
 	size_t ndays;
 	bool uncertain; /* COMMIT sent, answer lost */
-	bool down;	/* failure logged, not yet recovered */
-	time_t down_since;
-	double backoff; /* seconds */
-	struct timespec next_try, last_flush;
-	struct store_stats st;
-	size_t *idx; /* rollup sort order */
+	size_t *idx;	/* rollup sort order */
 };
-
 static double
 mono_now(struct timespec *ts)
 {
@@ -68,107 +101,12 @@ ts_sec(const struct timespec *ts)
 	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
 }
 
-struct store *
-store_open(const char *conninfo, size_t batch_max)
-{
-	struct store *st = xcalloc(1, sizeof(*st));
-
-	st->conninfo = xstrdup(conninfo);
-	st->maxev = batch_max ? batch_max : 1;
-	st->ev = xreallocarray(NULL, st->maxev, sizeof(*st->ev));
-	st->idx = xreallocarray(NULL, st->maxev, sizeof(*st->idx));
-	(void)mono_now(&st->last_flush);
-	return st;
-}
-
-void
-store_free(struct store *st)
-{
-	if (st == NULL)
-		return;
-	if (st->nev > 0)
-		log_warnx("store: %zu events not flushed", st->nev);
-	PQfinish(st->db);
-	free(st->conninfo);
-	free(st->ev);
-	free(st->idx);
-	free(st);
-}
-
-int
-store_add(struct store *st, const struct tls_event *ev)
-{
-	if (st->nev == st->maxev)
-		return -1;
-	st->ev[st->nev++] = *ev;
-	return 0;
-}
-
-void
-store_set_ckpt(struct store *st, const struct store_ckpt *ck)
-{
-	size_t i;
-
-	for (i = 0; i < st->nck; i++)
-		if (strcmp(st->ck[i].kind, ck->kind) == 0 &&
-		    strcmp(st->ck[i].name, ck->name) == 0) {
-			st->ck[i] = *ck;
-			return;
-		}
-	if (st->nck == STORE_CKPT_MAX)
-		panic(
-		    "store: more than %d sources in one batch", STORE_CKPT_MAX);
-	st->ck[st->nck++] = *ck;
-}
-
-bool
-store_full(const struct store *st)
-{
-	return st->nev == st->maxev;
-}
-
-size_t
-store_pending(const struct store *st)
-{
-	return st->nev;
-}
-
-bool
-store_due(const struct store *st)
-{
-	struct timespec now;
-
-	if (st->nev == 0 && st->nck == 0)
-		return false;
-	if (store_full(st))
-		return true;
-	return (mono_now(&now) - ts_sec(&st->last_flush)) * 1000.0 >=
-	       (double)cf_flush_interval;
-}
-
-void
-store_stats(const struct store *st, struct store_stats *out)
-{
-	*out = st->st;
-	out->connected = st->db != NULL && PQstatus(st->db) == CONNECTION_OK;
-}
-
-static int
-ensure_conn(struct store *st)
-{
-	if (st->db != NULL && PQstatus(st->db) == CONNECTION_OK)
-		return 0;
-	PQfinish(st->db);
-	st->ndays = 0; /* a new server may lack partitions */
-	st->db = db_connect(st->conninfo, st->down);
-	return st->db == NULL ? -1 : 0;
-}
-
 /* Load one checkpoint on an open connection. */
 static int
-load_ckpt(PGconn *db, const char *kind, const char *name, struct store_ckpt *ck)
+load_ckpt(PGconn *db, const char *host, const char *kind, const char *name,
+    struct store_ckpt *ck)
 {
-	const char *params[3] = {kind, config_hostname(), name};
+	const char *params[3] = {kind, host, name};
 	PGresult *res;
 	int rc = -1;
 
@@ -205,15 +143,6 @@ out:
 	return rc;
 }
 
-int
-store_load_ckpt(
-    struct store *st, const char *kind, const char *name, struct store_ckpt *ck)
-{
-	if (ensure_conn(st) == -1)
-		return -1;
-	return load_ckpt(st->db, kind, name, ck);
-}
-
 static bool
 ckpt_equal(const struct store_ckpt *a, const struct store_ckpt *b)
 {
@@ -229,23 +158,24 @@ ckpt_equal(const struct store_ckpt *a, const struct store_ckpt *b)
  * 0 not committed, -1 cannot tell yet.
  */
 static int
-reconcile(struct store *st)
+reconcile(struct store *st, const struct batch *b)
 {
 	struct store_ckpt got;
 	size_t i;
 	int r;
 
-	if (st->nck == 0) {
+	if (b->nck == 0) {
 		/* Nothing to read back: retrying may repeat the batch. */
 		log_warnx("store: commit outcome unknown and the batch has "
 			  "no checkpoint; writing it again");
 		return 0;
 	}
-	for (i = 0; i < st->nck; i++) {
-		r = load_ckpt(st->db, st->ck[i].kind, st->ck[i].name, &got);
+	for (i = 0; i < b->nck; i++) {
+		r = load_ckpt(
+		    st->db, st->host, b->ck[i].kind, b->ck[i].name, &got);
 		if (r == -1)
 			return -1;
-		if (r == 0 || !ckpt_equal(&got, &st->ck[i]))
+		if (r == 0 || !ckpt_equal(&got, &b->ck[i]))
 			return 0;
 	}
 	return 1;
@@ -272,15 +202,15 @@ day_text(int32_t day, char out[16])
 }
 
 static int
-ensure_days(struct store *st)
+ensure_days(struct store *st, const struct batch *b)
 {
 	char dtext[16];
 	const char *params[1] = {dtext};
 	size_t i, j;
 	int32_t d;
 
-	for (i = 0; i < st->nev; i++) {
-		d = ev_day(&st->ev[i]);
+	for (i = 0; i < b->nev; i++) {
+		d = ev_day(&b->ev[i]);
 		for (j = 0; j < st->ndays; j++)
 			if (st->days[j] == d)
 				break;
@@ -483,7 +413,7 @@ copy_row(char *p, const struct tls_event *ev)
 }
 
 static int
-copy_batch(struct store *st)
+copy_batch(struct store *st, const struct batch *b)
 {
 	char *chunk, *p;
 	PGresult *res;
@@ -505,23 +435,23 @@ copy_batch(struct store *st)
 	chunk = xmalloc(STORE_COPY_CHUNK + COPY_ROW_MAX);
 	memcpy(chunk, copy_header, COPY_HEADER_LEN);
 	p = chunk + COPY_HEADER_LEN;
-	for (i = 0; i < st->nev; i++) {
-		p = copy_row(p, &st->ev[i]);
-		if (i + 1 == st->nev)
+	for (i = 0; i < b->nev; i++) {
+		p = copy_row(p, &b->ev[i]);
+		if (i + 1 == b->nev)
 			p = put_be16(p, UINT16_MAX); /* trailer: -1 */
 		if ((size_t)(p - chunk) >= STORE_COPY_CHUNK ||
-		    i + 1 == st->nev) {
+		    i + 1 == b->nev) {
 			if (PQputCopyData(st->db, chunk, (int)(p - chunk)) != 1)
 				break;
 			p = chunk;
 		}
 	}
 	free(chunk);
-	if (PQputCopyEnd(st->db, i == st->nev ? NULL : "aborted") != 1) {
+	if (PQputCopyEnd(st->db, i == b->nev ? NULL : "aborted") != 1) {
 		log_warnx("store: copy: %s", PQerrorMessage(st->db));
 		return -1;
 	}
-	rc = i == st->nev ? 0 : -1;
+	rc = i == b->nev ? 0 : -1;
 	while ((res = PQgetResult(st->db)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			if (rc == 0)
@@ -594,7 +524,7 @@ nz(const char *s)
 }
 
 static int
-rollup(struct store *st)
+rollup(struct store *st, const struct batch *b)
 {
 	struct buf a[RA_N];
 	const char *params[RA_N];
@@ -603,21 +533,21 @@ rollup(struct store *st)
 	size_t i, k;
 	int rc = -1;
 
-	for (i = 0; i < st->nev; i++)
+	for (i = 0; i < b->nev; i++)
 		st->idx[i] = i;
-	qsort_r(st->idx, st->nev, sizeof(*st->idx), rollup_cmp, st->ev);
+	qsort_r(st->idx, b->nev, sizeof(*st->idx), rollup_cmp, b->ev);
 	for (k = 0; k < RA_N; k++) {
 		buf_init(&a[k], STORE_ARRAY_MAX);
 		if (buf_addc(&a[k], '{') == -1)
 			goto out;
 	}
-	for (i = 0; i < st->nev; i++) {
-		const struct tls_event *ev = &st->ev[st->idx[i]];
+	for (i = 0; i < b->nev; i++) {
+		const struct tls_event *ev = &b->ev[st->idx[i]];
 
 		sess++;
 		msgs += ev->messages;
-		if (i + 1 < st->nev &&
-		    rollup_cmp(&st->idx[i], &st->idx[i + 1], st->ev) == 0)
+		if (i + 1 < b->nev &&
+		    rollup_cmp(&st->idx[i], &st->idx[i + 1], b->ev) == 0)
 			continue;
 		day_text(ev_day(ev), day);
 		if (arr_add(&a[RA_DAY], day) == -1 ||
@@ -664,14 +594,14 @@ out:
 static int save_counters(struct store *, const struct store_ckpt *);
 
 static int
-save_ckpts(struct store *st)
+save_ckpts(struct store *st, const struct batch *b)
 {
 	char inode[24], off[24], resume[24];
 	const char *params[8];
 	size_t i;
 
-	for (i = 0; i < st->nck; i++) {
-		const struct store_ckpt *ck = &st->ck[i];
+	for (i = 0; i < b->nck; i++) {
+		const struct store_ckpt *ck = &b->ck[i];
 
 		(void)snprintf(
 		    inode, sizeof(inode), "%lld", (long long)ck->inode);
@@ -679,7 +609,7 @@ save_ckpts(struct store *st)
 		(void)snprintf(
 		    resume, sizeof(resume), "%lld", (long long)ck->resume);
 		params[0] = ck->kind;
-		params[1] = config_hostname();
+		params[1] = st->host;
 		params[2] = ck->name;
 		params[3] = ck->inode >= 0 ? inode : NULL;
 		params[4] = off;
@@ -725,7 +655,7 @@ save_counters(struct store *st, const struct store_ckpt *ck)
 	int i;
 
 	params[0] = ck->kind;
-	params[1] = config_hostname();
+	params[1] = st->host;
 	params[2] = ck->name;
 	params[3] = us_param(started, sizeof(started), c->started_us);
 	params[4] = us_param(last, sizeof(last), c->last_event_us);
@@ -756,92 +686,53 @@ save_counters(struct store *st, const struct store_ckpt *ck)
 		   : -1;
 }
 
-static void
-batch_done(struct store *st)
+/* The writer's side: one attempt at committing b.  Called under dbmu. */
+static int
+ensure_conn(struct store *st, bool quiet)
 {
-	st->st.events += st->nev;
-	st->st.batches++;
-	st->nev = 0;
-	st->nck = 0;
-	st->uncertain = false;
-	if (st->down) {
-		log_info("store: database is back after %lld s; writing "
-			 "again",
-		    (long long)(time(NULL) - st->down_since));
-		st->down = false;
-	}
-	st->backoff = 0;
-	(void)mono_now(&st->last_flush);
+	if (st->db != NULL && PQstatus(st->db) == CONNECTION_OK)
+		return 0;
+	PQfinish(st->db);
+	st->ndays = 0; /* a new server may lack partitions */
+	st->db = db_connect(st->conninfo, quiet);
+	return st->db == NULL ? -1 : 0;
 }
 
-static void
-batch_failed(struct store *st, const char *why)
+/*
+ * Returns 0 committed, -1 not (why says what failed).  A batch whose
+ * COMMIT answer was lost is decided by reading its checkpoints back.
+ */
+static int
+write_batch(
+    struct store *st, const struct batch *b, bool quiet, const char **why)
 {
-	struct timespec now;
-
-	st->st.failures++;
-	if (!st->down) {
-		log_warnx("store: %s; keeping %zu events and retrying with "
-			  "back-off",
-		    why, st->nev);
-		st->down = true;
-		st->down_since = time(NULL);
-	}
-	if (st->db != NULL && PQstatus(st->db) != CONNECTION_OK) {
-		PQfinish(st->db);
-		st->db = NULL;
-	}
-	st->backoff = st->backoff == 0 ? 0.1 : st->backoff * 2;
-	if (st->backoff > (double)cf_retry_max)
-		st->backoff = (double)cf_retry_max;
-	(void)mono_now(&now);
-	st->next_try.tv_sec = now.tv_sec + (time_t)st->backoff;
-	st->next_try.tv_nsec =
-	    now.tv_nsec +
-	    (long)((st->backoff - (double)(time_t)st->backoff) * 1e9);
-	if (st->next_try.tv_nsec >= 1000000000L) {
-		st->next_try.tv_sec++;
-		st->next_try.tv_nsec -= 1000000000L;
-	}
-}
-
-int
-store_flush(struct store *st)
-{
-	struct timespec now;
 	PGresult *res;
 	int r;
 
-	if (st->nev == 0 && st->nck == 0) {
-		(void)mono_now(&st->last_flush);
-		return 0;
-	}
-	if (st->backoff > 0 && mono_now(&now) < ts_sec(&st->next_try))
-		return -1;
-	if (ensure_conn(st) == -1) {
-		batch_failed(st, "database unavailable");
+	*why = "write failed";
+	if (ensure_conn(st, quiet) == -1) {
+		*why = "database unavailable";
 		return -1;
 	}
 	if (st->uncertain) {
-		if ((r = reconcile(st)) == -1) {
-			batch_failed(st, "cannot read checkpoints back");
+		if ((r = reconcile(st, b)) == -1) {
+			*why = "cannot read checkpoints back";
 			return -1;
 		}
+		st->uncertain = false;
 		if (r == 1) {
 			log_info("store: the interrupted commit of %zu events "
 				 "had succeeded",
-			    st->nev);
-			batch_done(st);
+			    b->nev);
 			return 0;
 		}
-		st->uncertain = false;
 	}
-	if (ensure_days(st) == -1)
+	if (ensure_days(st, b) == -1)
 		goto fail;
 	if (!db_exec(st->db, "begin", NULL, PGRES_COMMAND_OK, "BEGIN", 0, NULL))
 		goto fail;
-	if ((st->nev > 0 && (copy_batch(st) == -1 || rollup(st) == -1)) ||
-	    save_ckpts(st) == -1) {
+	if ((b->nev > 0 && (copy_batch(st, b) == -1 || rollup(st, b) == -1)) ||
+	    save_ckpts(st, b) == -1) {
 		PQclear(PQexec(st->db, "ROLLBACK"));
 		goto fail;
 	}
@@ -854,11 +745,318 @@ store_flush(struct store *st)
 		goto fail;
 	}
 	PQclear(res);
-	batch_done(st);
 	return 0;
 fail:
-	batch_failed(st, st->db && PQstatus(st->db) == CONNECTION_OK
-			     ? "write failed"
-			     : "database connection lost");
+	if (PQstatus(st->db) != CONNECTION_OK) {
+		*why = "database connection lost";
+		PQfinish(st->db);
+		st->db = NULL;
+	}
 	return -1;
+}
+
+/* Under mu: the outcome of an attempt at `work'. */
+static void
+work_done(struct store *st)
+{
+	st->st.events += st->work.nev;
+	st->st.batches++;
+	st->work.nev = 0;
+	st->work.nck = 0;
+	if (st->down) {
+		log_info("store: database is back after %lld s; writing "
+			 "again",
+		    (long long)(time(NULL) - st->down_since));
+		st->down = false;
+	}
+	st->backoff = 0;
+	st->state = W_IDLE;
+}
+
+static void
+work_failed(struct store *st, const char *why)
+{
+	struct timespec now;
+	double s;
+
+	st->st.failures++;
+	if (!st->down) {
+		log_warnx("store: %s; keeping %zu events and retrying with "
+			  "back-off",
+		    why, st->work.nev);
+		st->down = true;
+		st->down_since = time(NULL);
+	}
+	st->backoff = st->backoff == 0 ? 0.1 : st->backoff * 2;
+	if (st->backoff > (double)st->retry_max)
+		st->backoff = (double)st->retry_max;
+	(void)mono_now(&now);
+	s = st->backoff;
+	st->next_try.tv_sec = now.tv_sec + (time_t)s;
+	st->next_try.tv_nsec =
+	    now.tv_nsec + (long)((s - (double)(time_t)s) * 1e9);
+	if (st->next_try.tv_nsec >= 1000000000L) {
+		st->next_try.tv_sec++;
+		st->next_try.tv_nsec -= 1000000000L;
+	}
+	st->state = W_WAITING;
+}
+
+static void *
+writer(void *arg)
+{
+	struct store *st = arg;
+	struct timespec now;
+	const char *why;
+	bool quiet, conn;
+	int r;
+
+	(void)pthread_mutex_lock(&st->mu);
+	for (;;) {
+		if (st->state == W_WAITING && !st->stop &&
+		    mono_now(&now) < ts_sec(&st->next_try)) {
+			(void)pthread_cond_timedwait(
+			    &st->cv, &st->mu, &st->next_try);
+			continue;
+		}
+		if (st->state == W_IDLE && !st->stop) {
+			(void)pthread_cond_wait(&st->cv, &st->mu);
+			continue;
+		}
+		/* Stopping: one last attempt at a batch handed over. */
+		if (st->stop && st->state != W_BUSY)
+			break;
+		st->state = W_BUSY;
+		quiet = st->down;
+		(void)pthread_mutex_unlock(&st->mu);
+
+		(void)pthread_mutex_lock(&st->dbmu);
+		r = write_batch(st, &st->work, quiet, &why);
+		conn = st->db != NULL;
+		(void)pthread_mutex_unlock(&st->dbmu);
+
+		(void)pthread_mutex_lock(&st->mu);
+		st->st.connected = conn;
+		if (r == 0)
+			work_done(st);
+		else
+			work_failed(st, why);
+		(void)pthread_cond_broadcast(&st->cv);
+	}
+	(void)pthread_mutex_unlock(&st->mu);
+	return NULL;
+}
+
+struct store *
+store_open(const char *conninfo, size_t batch_max)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	int e;
+
+	st->conninfo = xstrdup(conninfo);
+	st->host = xstrdup(config_hostname());
+	st->maxev = batch_max ? batch_max : 1;
+	st->fill.ev = xreallocarray(NULL, st->maxev, sizeof(*st->fill.ev));
+	st->work.ev = xreallocarray(NULL, st->maxev, sizeof(*st->work.ev));
+	st->idx = xreallocarray(NULL, st->maxev, sizeof(*st->idx));
+	st->retry_max = cf_retry_max;
+	(void)mono_now(&st->last_flush);
+	if (pthread_mutex_init(&st->mu, NULL) != 0 ||
+	    pthread_mutex_init(&st->dbmu, NULL) != 0)
+		panic("store: mutex init");
+	/* next_try is on CLOCK_MONOTONIC, and so are the waits. */
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&st->cv, &ca) != 0)
+		panic("store: cond init");
+	(void)pthread_condattr_destroy(&ca);
+	/* Signals stay with the caller's thread. */
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	if ((e = pthread_create(&st->thr, NULL, writer, st)) != 0)
+		panic("store: cannot start the writer thread: %s", strerror(e));
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	st->thr_started = true;
+	return st;
+}
+
+void
+store_free(struct store *st)
+{
+	size_t lost;
+
+	if (st == NULL)
+		return;
+	(void)pthread_mutex_lock(&st->mu);
+	st->stop = true;
+	(void)pthread_cond_broadcast(&st->cv);
+	(void)pthread_mutex_unlock(&st->mu);
+	if (st->thr_started)
+		(void)pthread_join(st->thr, NULL);
+	lost = st->fill.nev + st->work.nev;
+	if (lost > 0)
+		log_warnx("store: %zu events not flushed", lost);
+	PQfinish(st->db);
+	(void)pthread_mutex_destroy(&st->mu);
+	(void)pthread_mutex_destroy(&st->dbmu);
+	(void)pthread_cond_destroy(&st->cv);
+	free(st->conninfo);
+	free(st->host);
+	free(st->fill.ev);
+	free(st->work.ev);
+	free(st->idx);
+	free(st);
+}
+
+int
+store_load_ckpt(
+    struct store *st, const char *kind, const char *name, struct store_ckpt *ck)
+{
+	bool quiet;
+	int r;
+
+	(void)pthread_mutex_lock(&st->mu);
+	quiet = st->down;
+	(void)pthread_mutex_unlock(&st->mu);
+	(void)pthread_mutex_lock(&st->dbmu);
+	r = ensure_conn(st, quiet) == -1
+		? -1
+		: load_ckpt(st->db, st->host, kind, name, ck);
+	quiet = st->db != NULL; /* now: connected */
+	(void)pthread_mutex_unlock(&st->dbmu);
+	(void)pthread_mutex_lock(&st->mu);
+	st->st.connected = quiet;
+	(void)pthread_mutex_unlock(&st->mu);
+	return r;
+}
+
+/* The caller's batch: only the caller's thread touches `fill'. */
+int
+store_add(struct store *st, const struct tls_event *ev)
+{
+	if (st->fill.nev == st->maxev)
+		return -1;
+	st->fill.ev[st->fill.nev++] = *ev;
+	return 0;
+}
+
+void
+store_set_ckpt(struct store *st, const struct store_ckpt *ck)
+{
+	struct batch *b = &st->fill;
+	size_t i;
+
+	for (i = 0; i < b->nck; i++)
+		if (strcmp(b->ck[i].kind, ck->kind) == 0 &&
+		    strcmp(b->ck[i].name, ck->name) == 0) {
+			b->ck[i] = *ck;
+			return;
+		}
+	if (b->nck == STORE_CKPT_MAX)
+		panic(
+		    "store: more than %d sources in one batch", STORE_CKPT_MAX);
+	b->ck[b->nck++] = *ck;
+}
+
+bool
+store_full(const struct store *st)
+{
+	return st->fill.nev == st->maxev;
+}
+
+size_t
+store_pending(struct store *st)
+{
+	size_t n;
+
+	(void)pthread_mutex_lock(&st->mu);
+	n = st->fill.nev + st->work.nev;
+	(void)pthread_mutex_unlock(&st->mu);
+	return n;
+}
+
+bool
+store_due(const struct store *st)
+{
+	struct timespec now;
+
+	if (st->fill.nev == 0 && st->fill.nck == 0)
+		return false;
+	if (store_full(st))
+		return true;
+	return (mono_now(&now) - ts_sec(&st->last_flush)) * 1000.0 >=
+	       (double)cf_flush_interval;
+}
+
+void
+store_stats(struct store *st, struct store_stats *out)
+{
+	(void)pthread_mutex_lock(&st->mu);
+	*out = st->st;
+	(void)pthread_mutex_unlock(&st->mu);
+}
+
+/* Under mu, writer idle: give it the caller's batch. */
+static void
+hand_over(struct store *st)
+{
+	struct batch tmp = st->work;
+
+	st->work = st->fill;
+	st->fill = tmp;
+	st->fill.nev = 0;
+	st->fill.nck = 0;
+	st->retry_max = cf_retry_max;
+	st->state = W_BUSY;
+	(void)mono_now(&st->last_flush);
+	(void)pthread_cond_broadcast(&st->cv);
+}
+
+int
+store_push(struct store *st)
+{
+	int rc = 0;
+
+	if (st->fill.nev == 0 && st->fill.nck == 0) {
+		(void)mono_now(&st->last_flush);
+		return 0;
+	}
+	(void)pthread_mutex_lock(&st->mu);
+	/* A full batch waits for the commit in flight; it cannot grow. */
+	while (st->state == W_BUSY && store_full(st))
+		(void)pthread_cond_wait(&st->cv, &st->mu);
+	if (st->state == W_IDLE)
+		hand_over(st);
+	else if (st->state == W_WAITING)
+		rc = -1;
+	(void)pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int
+store_flush(struct store *st)
+{
+	int rc;
+
+	(void)pthread_mutex_lock(&st->mu);
+	for (;;) {
+		if (st->state == W_WAITING) {
+			rc = -1;
+			break;
+		}
+		if (st->state == W_BUSY) {
+			(void)pthread_cond_wait(&st->cv, &st->mu);
+			continue;
+		}
+		if (st->fill.nev == 0 && st->fill.nck == 0) {
+			(void)mono_now(&st->last_flush);
+			rc = 0;
+			break;
+		}
+		hand_over(st);
+	}
+	(void)pthread_mutex_unlock(&st->mu);
+	return rc;
 }

@@ -1,16 +1,20 @@
 /*
  * store.h - batched, exactly-once writes of session events to PostgreSQL
  *
- * Events are queued in a batch of at most batch_size; store_flush() writes
- * the batch with COPY, adds it to the daily rollup and records the
- * sources' checkpoints, all in one transaction, so a crash between batches
- * loses nothing and repeats nothing.  When the server is away the batch is
- * kept, the failure is logged once, and flushes are retried with
- * exponential back-off (up to retry_max seconds); the caller stops reading
- * while store_full() (back-pressure: the queue is bounded).
+ * Events are queued in a batch of at most batch_size.  A writer thread
+ * commits each batch handed to it: COPY, the daily rollup and the
+ * sources' checkpoints in one transaction, so a crash between batches
+ * loses nothing and repeats nothing.  The caller fills the next batch
+ * while the previous one commits (store_push()); at most two batches
+ * exist.  When the server is away the batch is kept, the failure is
+ * logged once, and the writer retries with exponential back-off (up to
+ * retry_max seconds); the caller stops reading while store_full()
+ * (back-pressure: the queue is bounded).
  * If the server goes away while COMMIT is in flight, the outcome is
  * decided on reconnection by reading the checkpoints back.
  * Ownership: store_open() returns a new object freed by store_free().
+ * Threads: every function is for the thread that opened the store; the
+ * writer thread is internal and blocks every signal.
  */
 #ifndef CORE_STORE_H
 #define CORE_STORE_H
@@ -74,16 +78,25 @@ int store_add(struct store *, const struct tls_event *)
 /* The position after every event queued so far, for ck's source. */
 void store_set_ckpt(struct store *, const struct store_ckpt *ck);
 bool store_full(const struct store *);
-size_t store_pending(const struct store *);
+size_t store_pending(struct store *);
 /* True when the batch is due by time (flush_interval) or size. */
 bool store_due(const struct store *);
 /*
- * Commit the batch.  Returns 0 when committed (or empty), -1 when it is
- * kept for a later retry (already logged; back-off applies).
+ * Hand the batch to the writer and return, waiting only when the batch
+ * is full and the previous one is still committing.  Returns 0 when
+ * handed over (or empty, or not yet: the writer is busy and the batch
+ * can still grow), -1 when the writer is backing off after a failure.
+ */
+int store_push(struct store *);
+/*
+ * Commit everything queued and wait for it.  Returns 0 when committed
+ * (or empty), -1 when a batch is kept for a later retry (already logged;
+ * back-off applies).
  */
 int store_flush(struct store *);
-void store_stats(const struct store *, struct store_stats *);
-/* Frees; a pending batch is lost, so flush first.  NULL is a no-op. */
+void store_stats(struct store *, struct store_stats *);
+/* Stops the writer and frees; a pending batch is lost, so flush first.
+ * NULL is a no-op. */
 void store_free(struct store *);
 
 #endif /* CORE_STORE_H */

@@ -204,7 +204,7 @@ main(int argc, char **argv)
 					sleep_ms(1);
 			}
 		}
-		if ((store_full(st) || store_due(st)) && store_flush(st) == -1)
+		if ((store_full(st) || store_due(st)) && store_push(st) == -1)
 			sleep_ms(20);
 	}
 	while (store_flush(st) == -1)
