@@ -43,12 +43,15 @@
  *    has shown that the LogLevel writes STARTTLS lines (any STARTTLS=
  *    line seen; LogLevel 9, the default, does).  Before that: unknown.
  *    After a restart that memory starts empty, as in postfix.c.
- *  - trust: verify=OK verified, TRUSTED verified with policy tlsa (DANE),
+ *  - trust: verify=OK trusted (Sendmail checks the chain, not the
+ *    name: a TLS_Srv CN requirement is the only name check, and it is
+ *    not logged on success), TRUSTED verified with policy tlsa (DANE),
  *    FAIL untrusted, NO/NOT/NONE anonymous.
  *  - result: success with TLS; failures by MTA-LOGS.md section 8
  *    (NONE / DANE warning: starttls-not-supported; FAIL under a
  *    tls_server reject: certificate-not-trusted, or the X509 reason;
- *    DANE_FAIL: tlsa-invalid; others: validation-failure).
+ *    DANE_FAIL: tlsa-invalid; a TLS_Srv VERIFY+CN reject "CN x does
+ *    not match y": certificate-host-mismatch; others: validation-failure).
  *  - Local mailers (mailer=local, prog, ...) and loopback relays are
  *    counted internal.
  *
@@ -357,7 +360,7 @@ sm_verify(struct tls_event *ev, const struct span *v)
 	ev->tls = EV_TLS_OK;
 	ev->result = EV_RES_SUCCESS;
 	if (span_eq(v, "OK"))
-		ev->trust = EV_TRUST_VERIFIED;
+		ev->trust = EV_TRUST_TRUSTED; /* the chain; never the name */
 	else if (span_eq(v, "TRUSTED")) {
 		ev->trust = EV_TRUST_VERIFIED;
 		ev->policy = EV_POL_TLSA;
@@ -483,6 +486,8 @@ sm_starttls(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 /*
  * ruleset=tls_server, arg1=SOFTWARE, relay=mx.example, reject=403 4.7.0
  *   TLS handshake failed.
+ * ruleset=tls_server, arg1=OK, relay=mx.example, reject=454 4.7.0 CN
+ *   wrong.example does not match mx.example      (8.17, real)
  * (tls_client: the inbound side's policy rejected a client.)
  */
 static enum parse_rc
@@ -511,6 +516,11 @@ sm_ruleset(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 		r = f->cand != EV_RES_NONE ? f->cand : EV_RES_CERT_NOT_TRUSTED;
 	else if (span_eq(&arg, "DANE_FAIL"))
 		r = EV_RES_TLSA_INVALID;
+	else if (scan_find(rej.p, rej.p + rej.len, " CN ") != NULL &&
+		 scan_find(rej.p, rej.p + rej.len, " does not match ") != NULL)
+		/* TLS_Srv "VERIFY+CN": the chain verified, the name did not
+		 * (proto.m4 TLS_req: "454 4.7.0 CN x does not match mx") */
+		r = EV_RES_CERT_HOST_MISMATCH;
 	f->t_us = m->ts_us;
 	f->ev.reason[0] = '\0';
 	sm_fail(&f->ev, r, rej.p, rej.p + rej.len);

@@ -1,0 +1,76 @@
+# mta_sendmail.sh - real Sendmail (Debian's sendmail-bin 8.17, OpenSSL,
+# from "apt-get download" + "dpkg -x", see tests/lab/sendmail-lab.sh)
+# sends to receivers in every TLS situation of the Postfix lab (valid
+# certificate, no STARTTLS, self-signed, expired, name mismatch;
+# opportunistic, and required through access-map TLS_Srv entries: VERIFY,
+# VERIFY+CN, ENCR) and receives mail with and without STARTTLS; its
+# syslog lines go to a file as rsyslog writes them, tlsflow collects that
+# file into PostgreSQL, and the per-domain counts stored must equal what
+# the scenario sent (expected.tsv is written by the lab from its scenario
+# table, never from tlsflow's output).
+. tests/integration/lib.sh
+
+if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null; then
+	fail "needs root and unshare (the lab runs Sendmail in a mount namespace)"
+	finish
+	exit
+fi
+LAB="$TD/lab"
+LOG="$LAB/out/mail.log"
+if ! bash tests/lab/sendmail-lab.sh "$LAB" >"$TD/lab.log" 2>&1; then
+	fail "the Sendmail lab did not run; see $TD/lab.log"
+	grep -v 'World writable directory' "$TD/lab.log" | tail -n 20
+	finish
+	exit
+fi
+ok "Sendmail lab ran"
+cp "$LOG" "${TESTS_OUT:-tests/out}/sendmail-lab-mail.log" 2>/dev/null
+
+pg_start || { fail "private cluster did not start"; finish; exit; }
+"$PROG" collect --once --state_dir="$STATE" --format sendmail "$LOG" \
+    >"$TD/collect.log" 2>&1
+check "collect --once exit code" "$?" 0
+
+tail -n +2 "$LAB/expected.tsv" | while IFS='	' read -r dir dom tls res trust sess msgs status; do
+	[ "$res" = "-" ] && res=""
+	[ "$trust" = "-" ] && trust=""
+	[ "$status" = "-" ] && status=""
+	got=$(sql "SELECT count(*), coalesce(sum(messages), 0),
+	    count(*) FILTER (WHERE tls = '$tls'),
+	    count(*) FILTER (WHERE coalesce(result, '') = '$res'),
+	    count(*) FILTER (WHERE coalesce(trust, '') = '$trust'),
+	    count(*) FILTER (WHERE coalesce(status, '') = '$status')
+	    FROM sessions WHERE direction = '$dir' AND domain = '$dom'
+	    AND source = 'sendmail'")
+	check "$dir $dom: sessions, messages, tls=$tls, result=${res:--}, trust=${trust:--}, status=${status:--}" \
+	    "$got" "$sess|$msgs|$sess|$sess|$sess|$sess"
+done > "$TD/rows.out"
+cat "$TD/rows.out"
+T_PASS=$((T_PASS + $(grep -c '^ok' "$TD/rows.out")))
+T_FAIL=$((T_FAIL + $(grep -c '^FAIL' "$TD/rows.out")))
+
+# Nothing beyond the scenario: local submissions (relay=root@localhost),
+# the inbound mail's delivery to /dev/null (mailer=*file*) and the daemon's
+# own lines are not sessions.
+want=$(tail -n +2 "$LAB/expected.tsv" | awk -F'\t' '{ s += $6 } END { print s }')
+check "no sessions beyond the scenario" "$(sql 'SELECT count(*) FROM sessions')" "$want"
+check "rollup equals raw sessions" "$(sql 'SELECT sum(sessions) FROM daily')" "$want"
+check "checkpoint at the end of the log" \
+    "$(sql "SELECT off FROM checkpoints WHERE kind = 'file'")" \
+    "$(stat -c %s "$LOG")"
+"$PROG" collect --once --state_dir="$STATE" --format sendmail "$LOG" \
+    >>"$TD/collect.log" 2>&1
+check "second run adds nothing" "$(sql 'SELECT count(*) FROM sessions')" "$want"
+
+# --format auto must find the same sessions as --format sendmail.
+"$PROG" parse --format sendmail "$LOG" >"$TD/parse.sendmail" 2>&1
+"$PROG" parse --format auto "$LOG" >"$TD/parse.auto" 2>&1
+check "parse --format sendmail: one event per session" \
+    "$(grep -c '"source":"sendmail"' "$TD/parse.sendmail")" "$want"
+if cmp -s "$TD/parse.sendmail" "$TD/parse.auto"; then
+	ok "parse --format auto prints the same events"
+else
+	fail "parse --format auto differs from --format sendmail"
+	diff "$TD/parse.sendmail" "$TD/parse.auto" | head -n 10
+fi
+finish
