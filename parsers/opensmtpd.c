@@ -568,7 +568,10 @@ os_smtp(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 			os_close(os, s, off);
 		s = os_open(os, m, off, sid, EV_DIR_IN);
 		s->flags |= OS_F_CONNECTED;
-		if (os_kv(p, end, "address", &v)) {
+		/* "address=local": sendmail(8) on the control socket */
+		if (os_kv(p, end, "address", &v) && span_eq(&v, "local"))
+			s->flags |= OS_F_INTERNAL;
+		else if (os_kv(p, end, "address", &v)) {
 			struct span ip = v;
 
 			if (ev_setaddr(&s->ev, s->ev.peer_ip, &ip) == -1 &&
@@ -616,7 +619,10 @@ os_smtp(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		if (os_kv(p, end, "reason", &v) &&
 		    (span_startswith(&v, "tls") ||
 			scan_find(v.p, v.p + v.len, "handshake") != NULL ||
-			scan_find(v.p, v.p + v.len, "TLS") != NULL))
+			scan_find(v.p, v.p + v.len, "TLS") != NULL ||
+			/* 6.8: "io-error: error:0A080006:SSL routines::EVP
+			 * lib", a failed STARTTLS handshake */
+			scan_find(v.p, v.p + v.len, "SSL") != NULL))
 			os_fail(s, v.p, v.p + v.len);
 		if (s->ev.domain[0] == '\0' && s->ev.peer_host[0] != '\0') {
 			const char *dot = strrchr(s->ev.peer_host, '.'), *d2;
@@ -636,6 +642,64 @@ os_smtp(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		return PARSE_EVENT;
 	}
 	return PARSE_NONE;
+}
+
+static bool
+os_relay_is(const char *peer_host, const struct span *relay)
+{
+	return relay->len > 0 && strlen(peer_host) == relay->len &&
+	       strncasecmp(peer_host, relay->p, relay->len) == 0;
+}
+
+/*
+ * An envelope given back with no session (6.8, after the route to a
+ * relay was disabled, e.g. by a failed required-TLS session):
+ *   "0000000000000000 mta delivery evpid=... from=<a@b> to=<c@d>
+ *    rcpt=<-> source=\"-\" relay=\"mx.example\" delay=11s
+ *    result=\"TempFail\" stat=\"Network error on destination MXs\""
+ * The failed sessions that named no domain and went to that relay host
+ * (the error ends them; no "disconnected" follows) are its sessions:
+ * they take its domain, are deferred and are emitted.
+ */
+static enum parse_rc
+os_giveback(struct opensmtpd *os, const char *p, const char *end, int64_t off)
+{
+	struct span relay, to, v;
+	bool any = false, tempfail;
+	uint32_t i;
+
+	if (scan_lit(&p, end, "delivery ") == -1 ||
+	    !os_kv(p, end, "relay", &relay) || !os_kv(p, end, "to", &to))
+		return PARSE_NONE;
+	tempfail = os_kv(p, end, "result", &v) && span_eq(&v, "TempFail");
+	for (i = 0; i < os->nsess && os->nlive > 0; i++) {
+		struct os_sess *s = &os->sess[i];
+
+		if (!s->live || s->ev.dir != EV_DIR_OUT ||
+		    !(s->flags & OS_F_FAIL) || s->ev.domain[0] != '\0' ||
+		    !os_relay_is(s->ev.peer_host, &relay))
+			continue;
+		os_domain(&s->ev, &to);
+		if (os_kv(p, end, "evpid", &v))
+			ev_addqid(&s->ev, &v);
+		s->ev.status = tempfail ? EV_ST_DEFERRED : EV_ST_BOUNCED;
+		os_close(os, s, off);
+		any = true;
+	}
+	for (i = 0; i < OS_WAIT_MAX && os->nwait > 0; i++) {
+		struct os_wait *w = &os->wait[i];
+
+		if (!w->live || !os_relay_is(w->ev.peer_host, &relay))
+			continue;
+		os_domain(&w->ev, &to);
+		w->ev.status = tempfail ? EV_ST_DEFERRED : EV_ST_BOUNCED;
+		w->ev.end_off = off;
+		os_out(os, &w->ev);
+		w->live = false;
+		os->nwait--;
+		any = true;
+	}
+	return any ? PARSE_EVENT : PARSE_NONE;
 }
 
 static enum parse_rc
@@ -658,7 +722,7 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		return PARSE_EVENT;
 	}
 	if (s == NULL)
-		return PARSE_NONE;
+		return sid == 0 ? os_giveback(os, p, end, off) : PARSE_NONE;
 	if (scan_lit(&p, end, "connected") == 0) {
 		s->flags |= OS_F_CONNECTED;
 		return PARSE_EVENT;
@@ -696,12 +760,31 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		}
 		return PARSE_EVENT;
 	}
+	if (scan_lit(&p, end, "ssl_check_name: ") == 0) {
+		/*
+		 * 6.8, before server-cert-check or the error below:
+		 * "ssl_check_name: no match for 'mx.example' in cert".
+		 * Kept as the reason a later failure gets; a session that
+		 * goes on (opportunistic) ends as success all the same.
+		 */
+		struct span t = {p, (size_t)(end - p)};
+
+		if (s->ev.reason[0] == '\0') {
+			s->ev.result = EV_RES_CERT_HOST_MISMATCH;
+			ev_setstr(
+			    &s->ev, s->ev.reason, sizeof(s->ev.reason), &t);
+		}
+		return PARSE_EVENT;
+	}
 	if (scan_lit(&p, end, "error reason=") == 0) {
 		/* Only TLS texts make the session failed. */
 		if (scan_find(p, end, "TLS") != NULL ||
 		    scan_find(p, end, "certificate") != NULL ||
 		    scan_find(p, end, "handshake") != NULL)
 			os_fail(s, p, end);
+		/* 6.8 with "tls verify" / smtp+tls://: no reason given */
+		if (scan_find(p, end, "certificate check failed") != NULL)
+			s->ev.trust = EV_TRUST_UNTRUSTED;
 		return PARSE_EVENT;
 	}
 	if (scan_lit(&p, end, "closing reason=tls") == 0) {
