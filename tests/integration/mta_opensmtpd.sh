@@ -1,6 +1,6 @@
 # mta_opensmtpd.sh - real OpenSMTPD (Debian 12's opensmtpd 6.8.0p2, from
 # "apt-get download" + "dpkg -x", see tests/lab/opensmtpd-lab.sh) relays
-# to receivers in every TLS situation of the Postfix lab (valid
+# to real Postfix receivers in every TLS situation of the Postfix lab (valid
 # certificate, no STARTTLS, self-signed, expired, name mismatch;
 # opportunistic smtp:// and required smtp+tls://) and receives mail with
 # and without STARTTLS; it logs through syslog(3) to a /dev/log socket of
@@ -10,8 +10,9 @@
 # table, never from tlsflow's output).  --format auto must store the same.
 . tests/integration/lib.sh
 
-if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null; then
-	fail "needs root and unshare (the lab runs smtpd in a mount namespace)"
+if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null ||
+    ! command -v postfix >/dev/null; then
+	fail "needs root, unshare (the lab runs smtpd in a mount namespace) and postfix (the receivers)"
 	finish
 	exit
 fi

@@ -14,7 +14,7 @@
 # /usr/sbin/exim4 for each delivery); the system files are not touched.
 #
 # Builds inside DIR (which must not exist or be empty):
-#   DIR/ca/            the test CA and certificates (as tests/lab/postfix-lab.sh)
+#   DIR/ca/            the test CA and certificates (tests/lab/lab-common.sh)
 #   DIR/NAME/          one Exim each: "out" (our MTA) and the receivers
 #                      valid, selfsigned, expired, mismatch, notls; the same
 #                      TLS situations as the Postfix lab
@@ -27,16 +27,10 @@ set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
 DIR=$1
-die() {
-	echo "exim-lab: $*" >&2
-	exit 1
-}
-[ "$(id -u)" -eq 0 ] || die "must run as root"
-for cmd in apt-get dpkg swaks openssl unshare; do
-	command -v "$cmd" >/dev/null || die "missing command: $cmd"
-done
-swaks --support 2>&1 | grep -q '^=== TLS supported' ||
-    die "swaks has no TLS support (install libnet-ssleay-perl)"
+LAB_NAME=exim-lab
+# shellcheck source=tests/lab/lab-common.sh
+. "$(dirname "$0")/lab-common.sh"
+lab_need apt-get dpkg swaks openssl unshare
 
 # ---------------------------------------------------------------------------
 # The scenario table: domain|direction|peer|transport or swaks mode|
@@ -68,13 +62,7 @@ OUT_ADDR=127.0.0.10
 PORT=2525
 LABUID=64990
 
-if [ -e "$DIR" ] && [ -n "$(ls -A "$DIR")" ]; then
-	die "$DIR exists and is not empty (use a fresh directory)"
-fi
-mkdir -p "$DIR"
-DIR=$(cd "$DIR" && pwd -P)
-chmod 755 "$DIR"
-mkdir -p "$DIR/ca" "$DIR/root" "$DIR/debs" "$DIR/etc"
+lab_dir "$DIR" root debs etc
 
 # ---------------------------------------------------------------------------
 # Exim from Debian's packages, unpacked (libidn12 is its one library that
@@ -97,108 +85,22 @@ export LD_LIBRARY_PATH="$DIR/root/usr/lib/x86_64-linux-gnu"
 } >"$DIR/etc/ld.so.conf"
 ldconfig -C "$DIR/etc/ld.so.cache" -f "$DIR/etc/ld.so.conf" 2>/dev/null ||
     die "ldconfig failed"
-cp /etc/passwd "$DIR/etc/passwd"
-cp /etc/group "$DIR/etc/group"
-echo "Debian-exim:x:$LABUID:$LABUID:exim lab:/nonexistent:/usr/sbin/nologin" \
-    >>"$DIR/etc/passwd"
-echo "Debian-exim:x:$LABUID:" >>"$DIR/etc/group"
-{
-	echo "127.0.0.1 localhost"
-	echo "$OUT_ADDR mx.out.test"
-	for r in "${RECEIVERS[@]}"; do
-		IFS='|' read -r name addr _ <<<"$r"
-		echo "$addr mx.$name.test"
-	done
-} >"$DIR/etc/hosts"
+lab_user Debian-exim "$LABUID" /nonexistent
+lab_hosts
 
-# Run a command with the lab's passwd/group/hosts.
+# Run a command with the lab's passwd/group/hosts, ld.so.cache and
+# /usr/sbin.
 inns() {
-	unshare --mount bash -c 'mount --bind "$0/etc/passwd" /etc/passwd &&
-	    mount --bind "$0/etc/group" /etc/group &&
-	    mount --bind "$0/etc/hosts" /etc/hosts &&
-	    mount --bind "$0/etc/ld.so.cache" /etc/ld.so.cache &&
-	    mount --bind "$0/root/usr/sbin" /usr/sbin && shift && exec "$@"' \
-	    "$DIR" -- "$@"
+	lab_ns "$DIR/etc/passwd=/etc/passwd" "$DIR/etc/group=/etc/group" \
+	    "$DIR/etc/hosts=/etc/hosts" \
+	    "$DIR/etc/ld.so.cache=/etc/ld.so.cache" \
+	    "$DIR/root/usr/sbin=/usr/sbin" -- "$@"
 }
 
-STARTED=()
-cleanup() {
-	local pf
-	for pf in "${STARTED[@]}"; do
-		if [ -s "$pf" ]; then
-			kill "$(cat "$pf")" 2>/dev/null || true
-		fi
-	done
-}
-trap cleanup EXIT
-
-# ---------------------------------------------------------------------------
-# Test CA: the same certificates as tests/lab/postfix-lab.sh (signed with
-# "openssl ca" so that one can have expired long ago).
-CA=$DIR/ca
-cat >"$CA/openssl.cnf" <<EOF
-[ ca ]
-default_ca = lab_ca
-[ lab_ca ]
-dir = $CA
-database = \$dir/index.txt
-new_certs_dir = \$dir/newcerts
-serial = \$dir/serial
-certificate = \$dir/ca.crt
-private_key = \$dir/ca.key
-default_md = sha256
-policy = lab_policy
-unique_subject = no
-email_in_dn = no
-[ lab_policy ]
-commonName = supplied
-[ req ]
-distinguished_name = req_dn
-prompt = no
-[ req_dn ]
-CN = unused
-[ ca_ext ]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[ server_ext ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:\$ENV::LAB_SAN
-subjectKeyIdentifier = hash
-EOF
-mkdir "$CA/newcerts"
-export LAB_SAN=unused.invalid
-: >"$CA/index.txt"
-echo 01 >"$CA/serial"
-ossl() {
-	openssl "$@" 2>>"$CA/openssl.log" >/dev/null ||
-	    die "openssl $1 failed, see $CA/openssl.log"
-}
-ossl req -config "$CA/openssl.cnf" -x509 -newkey rsa:2048 -nodes \
-    -keyout "$CA/ca.key" -out "$CA/ca.crt" -days 3650 \
-    -subj "/O=tlsflow lab/CN=tlsflow lab CA" -extensions ca_ext
-sign() {
-	ossl req -config "$CA/openssl.cnf" -new -newkey rsa:2048 -nodes \
-	    -keyout "$CA/$1.key" -out "$CA/$1.csr" -subj "/CN=$2"
-	LAB_SAN=$2 ossl ca -config "$CA/openssl.cnf" -batch -notext \
-	    -in "$CA/$1.csr" -out "$CA/$1.crt" -extensions server_ext \
-	    -startdate "$3" -enddate "$4"
-}
-now=$(date -u +%Y%m%d%H%M%SZ)
-later=$(date -u -d '+1 year' +%Y%m%d%H%M%SZ)
-sign valid mx.valid.test "$now" "$later"
-sign out mx.out.test "$now" "$later"
-sign mismatch wrong.example "$now" "$later"
-sign expired mx.expired.test 20200101000000Z 20210101000000Z
-LAB_SAN=mx.selfsigned.test ossl req -config "$CA/openssl.cnf" -x509 \
-    -newkey rsa:2048 -nodes -keyout "$CA/selfsigned.key" \
-    -out "$CA/selfsigned.crt" -days 365 -subj "/CN=mx.selfsigned.test" \
-    -extensions server_ext
-# Exim reads them as Debian-exim after dropping privileges: lab keys only.
-chmod 644 "$CA"/*.crt "$CA"/*.key
-chmod 755 "$CA"
+# Test CA and certificates (lab-common.sh).  Exim reads them as
+# Debian-exim after dropping privileges: lab keys only.
+lab_certs
+chmod 644 "$CA"/*.key
 
 # ---------------------------------------------------------------------------
 # Instances.
@@ -304,17 +206,11 @@ for n in out "${RECEIVERS[@]}"; do
 	chmod 755 "$DIR/$n"
 	inns "$EXIM" -C "$DIR/$n/exim.conf" -bd >"$DIR/$n/start.log" 2>&1 ||
 	    die "exim $n did not start: $(cat "$DIR/$n/start.log")"
-	STARTED+=("$DIR/$n/exim.pid")
+	lab_track "@$DIR/$n/exim.pid"
 done
 # Wait until every daemon listens.
-for i in $(seq 1 50); do
-	up=0
-	for n in out "${RECEIVERS[@]}"; do
-		[ -s "$DIR/${n%%|*}/exim.pid" ] && up=$((up + 1))
-	done
-	[ "$up" -eq $((${#RECEIVERS[@]} + 1)) ] && break
-	sleep 0.1
-done
+lab_poll 50 lab_all_up exim.pid ||
+    die "not every Exim started; see $DIR/*/start.log and $DIR/*/paniclog"
 sleep 0.5
 
 # ---------------------------------------------------------------------------
@@ -322,55 +218,20 @@ sleep 0.5
 # at once by its own process over its own connection.  A failed delivery
 # leaves a retry record that would make the next message skip the host
 # ("retry time not reached", no connection): the hints are removed first.
-n=0
-for s in "${SCENARIOS[@]}"; do
-	IFS='|' read -r dom dir peer mode _ _ _ _ count <<<"$s"
-	for i in $(seq 1 "$count"); do
-		n=$((n + 1))
-		if [ "$dir" = outbound ]; then
-			rm -f "$DIR"/out/spool/db/retry*
-			printf 'Subject: lab %s %d\n\nmessage %d\n' "$dom" "$i" "$n" |
-			    inns "$EXIM" -C "$DIR/out/exim.conf" -odi \
-			    -f "lab@out.test" "user$i@$dom" \
-			    >>"$DIR/out/inject.log" 2>&1 || true
-		else
-			tls=()
-			[ "$mode" = tls ] && tls=(--tls)
-			swaks --server "$OUT_ADDR:$PORT" --local-interface "$peer" \
-			    --from "sender$i@$dom" --to "someone@out.test" \
-			    --helo "mx.$dom" "${tls[@]}" \
-			    >>"$DIR/out/swaks.log" 2>&1 ||
-			    die "swaks to out failed for $dom; see $DIR/out/swaks.log"
-		fi
-	done
-done
+inject() { # RECIPIENT
+	rm -f "$DIR"/out/spool/db/retry*
+	inns "$EXIM" -C "$DIR/out/exim.conf" -odi -f lab@out.test "$1"
+}
+lab_mail
 sleep 0.5
-cleanup
-trap - EXIT
+lab_stop
 
-# ---------------------------------------------------------------------------
 # expected.tsv from the table alone.
-{
-	printf 'direction\tdomain\ttls\tresult\ttrust\tsessions\tmessages\tstatus\n'
-	for s in "${SCENARIOS[@]}"; do
-		IFS='|' read -r dom dir _ _ tls res trust status count <<<"$s"
-		msgs=$count
-		if [ "$status" = deferred ]; then
-			msgs=0
-		fi
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$dir" "$dom" "$tls" \
-		    "$res" "$trust" "$count" "$msgs" "$status"
-	done
-} >"$DIR/expected.tsv"
+lab_expected_tsv
 
 # Every planned outbound attempt happened (one line each in the log).
-want=$(for s in "${SCENARIOS[@]}"; do
-	IFS='|' read -r _ dir _ _ _ _ _ _ count <<<"$s"
-	if [ "$dir" = outbound ]; then
-		echo "$count"
-	fi
-done | awk '{ s += $1 } END { print s }')
+want=$(lab_outbound_sessions)
 got=$(grep -cE ' (=>|==) .* R=lab ' "$DIR/out/mainlog" || true)
 [ "$got" -eq "$want" ] ||
     die "expected $want delivery attempts in out/mainlog, found $got"
-echo "exim-lab: done, $n messages; log in $DIR/out/mainlog"
+echo "exim-lab: done, $LAB_SENT messages; log in $DIR/out/mainlog"

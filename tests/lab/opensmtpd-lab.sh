@@ -16,19 +16,21 @@
 # users and host names, and private /var/spool, /var/lib, /run and /dev
 # directories are bind-mounted; the system files are not touched.  The
 # private /dev carries the real null/zero/random/urandom and, as "log",
-# the socket of tests/lab/opensmtpd-syslog.py, which writes what smtpd
-# logs in rsyslog's traditional file format.  smtpd runs with -F
-# (foreground, logging to syslog), exactly as an operator's would log.
-# The receivers are tests/lab/opensmtpd-rx.py (see the scenario notes:
-# this smtpd cannot be a TLS server).
+# the socket of tests/lab/syslog-rx.py, which writes what smtpd logs in
+# rsyslog's traditional file format.  smtpd runs with -F (foreground,
+# logging to syslog), exactly as an operator's would log.
+# The receivers are real Postfix instances (Debian's postfix package, as
+# in tests/lab/postfix-lab.sh, built by tests/lab/lab-common.sh): this
+# smtpd cannot be a TLS server (see the scenario notes).
 #
 # Builds inside DIR (which must not exist or be empty):
-#   DIR/ca/            the test CA and certificates (as tests/lab/exim-lab.sh)
+#   DIR/ca/            the test CA and certificates (tests/lab/lab-common.sh)
 #   DIR/out/           our MTA: smtpd.conf and its private directories
 #   DIR/out/maillog    its syslog output
-#   DIR/rx/            the receivers' output; they play valid, selfsigned,
-#                      expired, mismatch and notls, with separate copies
-#                      for the required-TLS domains (one address each)
+#   DIR/postfix/NAME/  the Postfix receivers valid, selfsigned, expired,
+#                      mismatch and notls, with separate instances for the
+#                      required-TLS domains (one address each); each
+#                      logs to DIR/postfix/NAME/mail.log
 #   DIR/expected.tsv   what each scenario must look like, from the table
 #                      below (never from the log)
 # Network: 127.0.3.0/24 only; host names come from the private /etc/hosts
@@ -38,17 +40,10 @@ set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
 DIR=$1
-HERE=$(cd "$(dirname "$0")" && pwd -P)
-die() {
-	echo "opensmtpd-lab: $*" >&2
-	exit 1
-}
-[ "$(id -u)" -eq 0 ] || die "must run as root"
-for cmd in apt-get dpkg swaks openssl unshare /usr/bin/python3; do
-	command -v "$cmd" >/dev/null || die "missing command: $cmd"
-done
-swaks --support 2>&1 | grep -q '^=== TLS supported' ||
-    die "swaks has no TLS support (install libnet-ssleay-perl)"
+LAB_NAME=opensmtpd-lab
+# shellcheck source=tests/lab/lab-common.sh
+. "$(dirname "$0")/lab-common.sh"
+lab_need apt-get dpkg swaks openssl unshare ss "$LAB_PY"
 
 # ---------------------------------------------------------------------------
 # The scenario table: domain|direction|peer|relay scheme or swaks mode|
@@ -57,7 +52,14 @@ swaks --support 2>&1 | grep -q '^=== TLS supported' ||
 # Outbound, opportunistic (smtp://): the messages of a domain are sent one
 # after the other, each as soon as the previous one was delivered, and
 # OpenSMTPD hands each to the connection it still holds open to that
-# relay: one session carries them all.  6.8 completes the handshake
+# relay: one session carries them all.  The Postfix receivers take any
+# number of transactions per session (the Python sink they replaced did
+# too), and the real logs show it from both ends: one "mta connecting"
+# per domain, then "mta disconnected reason=quit messages=N" some 10 s
+# after the last delivery, and in the receiver's log one "connect from"
+# with "disconnect from ... mail=N rcpt=N data=N quit=1".  So the counts
+# are those of the sink; only the replies differ ("250 2.0.0 Ok: queued
+# as ..." instead of "250 2.0.0 accepted").  6.8 completes the handshake
 # whatever the certificate and logs server-cert-check result="failure"
 # when verification fails (lab CA configured with "ca").
 #
@@ -71,7 +73,9 @@ swaks --support 2>&1 | grep -q '^=== TLS supported' ||
 # "0000000000000000 mta delivery ... result=\"TempFail\" stat=\"Network
 # error on destination MXs\"", the only line that ties the session to a
 # domain.  Each of these domains has its own receiver address (a fresh
-# route) and one message, so each is exactly one session.
+# route) and one message, so each is exactly one session (the Postfix
+# receiver logs "lost connection after STARTTLS", or, without STARTTLS,
+# "after EHLO").
 #
 # Inbound: Debian 12's smtpd 6.8.0p2 cannot complete a server-side TLS
 # handshake with OpenSSL 3 (upstream issues #1171, #1239): STARTTLS from
@@ -112,13 +116,9 @@ OUT_ADDR=127.0.3.10
 PORT=2525
 LABUID=64980
 
-if [ -e "$DIR" ] && [ -n "$(ls -A "$DIR")" ]; then
-	die "$DIR exists and is not empty (use a fresh directory)"
-fi
-mkdir -p "$DIR"
-DIR=$(cd "$DIR" && pwd -P)
-chmod 755 "$DIR"
-mkdir -p "$DIR/ca" "$DIR/root" "$DIR/debs" "$DIR/etc"
+lab_dir "$DIR" root debs etc
+lab_postfix_need
+lab_free $PORT
 
 # ---------------------------------------------------------------------------
 # OpenSMTPD from Debian's package, unpacked; its libraries (libevent,
@@ -140,156 +140,46 @@ chmod 2755 "$SMTPCTL"
 missing=$(ldd "$SMTPD" | grep 'not found' || true)
 [ -z "$missing" ] || die "smtpd lacks libraries: $missing"
 
-cp /etc/passwd "$DIR/etc/passwd"
-cp /etc/group "$DIR/etc/group"
-{
-	echo "opensmtpd:x:$LABUID:$LABUID:OpenSMTPD lab:/var/lib/opensmtpd/empty:/usr/sbin/nologin"
-	echo "opensmtpq:x:$((LABUID + 1)):$((LABUID + 1)):OpenSMTPD lab queue:/var/lib/opensmtpd/empty:/usr/sbin/nologin"
-} >>"$DIR/etc/passwd"
-{
-	echo "opensmtpd:x:$LABUID:"
-	echo "opensmtpq:x:$((LABUID + 1)):"
-} >>"$DIR/etc/group"
-{
-	echo "127.0.0.1 localhost"
-	echo "$OUT_ADDR mx.out.test"
-	for r in "${RECEIVERS[@]}"; do
-		IFS='|' read -r name addr _ <<<"$r"
-		echo "$addr mx.$name.test"
-	done
-	# Inbound peers get names (smtpd logs host=NAME for them).
-	for s in "${SCENARIOS[@]}"; do
-		IFS='|' read -r dom dir peer _ <<<"$s"
-		if [ "$dir" = inbound ]; then
-			echo "$peer mx.$dom"
-		fi
-	done
-} >"$DIR/etc/hosts"
+lab_user opensmtpd "$LABUID" /var/lib/opensmtpd/empty
+lab_user opensmtpq "$((LABUID + 1))" /var/lib/opensmtpd/empty
+lab_hosts
+# Inbound peers get names (smtpd logs host=NAME for them).
+for s in "${SCENARIOS[@]}"; do
+	IFS='|' read -r dom dir peer _ <<<"$s"
+	if [ "$dir" = inbound ]; then
+		echo "$peer mx.$dom"
+	fi
+done >>"$DIR/etc/hosts"
 # "lookup file": OpenSMTPD's resolver (asr) reads only /etc/hosts.
 printf 'lookup file\nnameserver 127.0.0.1\n' >"$DIR/etc/resolv.conf"
 
-# inns NAME CMD...: run CMD in a private mount and UTS namespace with the
-# lab's files and instance NAME's private directories.
+# inns [-p PIDFILE] NAME CMD...: run CMD in a private mount and UTS
+# namespace (host name mx.NAME.test) with the lab's files and instance
+# NAME's private directories.
 inns() {
-	unshare --mount --uts bash -c 'd=$0 n=$1 && shift &&
-	    hostname "mx.$n.test" &&
-	    for f in passwd group hosts resolv.conf; do
-		mount --bind "$d/etc/$f" "/etc/$f" || exit 1
-	    done &&
-	    for f in null zero random urandom; do
-		mount --bind "/dev/$f" "$d/$n/dev/$f" || exit 1
-	    done &&
-	    mount --rbind "$d/$n/dev" /dev &&
-	    mount --bind "$d/$n/spool" /var/spool &&
-	    mount --bind "$d/$n/lib" /var/lib &&
-	    mount --bind "$d/$n/run" /run &&
-	    mount --bind "$d/root/usr/libexec" /usr/libexec &&
-	    if [ -n "${LAB_PIDFILE:-}" ]; then echo $$ >"$LAB_PIDFILE"; fi &&
-	    exec "$@"' "$DIR" "$@"
+	local pid=() d
+	if [ "$1" = -p ]; then
+		pid=(-p "$2")
+		shift 2
+	fi
+	d=$DIR/$1
+	lab_ns -h "mx.$1.test" "${pid[@]}" "$DIR/etc/passwd=/etc/passwd" \
+	    "$DIR/etc/group=/etc/group" "$DIR/etc/hosts=/etc/hosts" \
+	    "$DIR/etc/resolv.conf=/etc/resolv.conf" "dev=$d/dev" \
+	    "$d/spool=/var/spool" "$d/lib=/var/lib" "$d/run=/run" \
+	    "$DIR/root/usr/libexec=/usr/libexec" -- "${@:2}"
 }
 
-STARTED=()
-cleanup() {
-	local pid
-	for pid in "${STARTED[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	# smtpd is no child of this shell (unshare runs it): poll.
-	for pid in "${STARTED[@]}"; do
-		for _ in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-	done
-	STARTED=()
-}
-trap cleanup EXIT
-
-# ---------------------------------------------------------------------------
-# Test CA: the same certificates as tests/lab/exim-lab.sh.
-CA=$DIR/ca
-cat >"$CA/openssl.cnf" <<EOF
-[ ca ]
-default_ca = lab_ca
-[ lab_ca ]
-dir = $CA
-database = \$dir/index.txt
-new_certs_dir = \$dir/newcerts
-serial = \$dir/serial
-certificate = \$dir/ca.crt
-private_key = \$dir/ca.key
-default_md = sha256
-policy = lab_policy
-unique_subject = no
-email_in_dn = no
-[ lab_policy ]
-commonName = supplied
-[ req ]
-distinguished_name = req_dn
-prompt = no
-[ req_dn ]
-CN = unused
-[ ca_ext ]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[ server_ext ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:\$ENV::LAB_SAN
-subjectKeyIdentifier = hash
-EOF
-mkdir "$CA/newcerts"
-export LAB_SAN=unused.invalid
-: >"$CA/index.txt"
-echo 01 >"$CA/serial"
-ossl() {
-	openssl "$@" 2>>"$CA/openssl.log" >/dev/null ||
-	    die "openssl $1 failed, see $CA/openssl.log"
-}
-ossl req -config "$CA/openssl.cnf" -x509 -newkey rsa:2048 -nodes \
-    -keyout "$CA/ca.key" -out "$CA/ca.crt" -days 3650 \
-    -subj "/O=tlsflow lab/CN=tlsflow lab CA" -extensions ca_ext
-sign() {
-	ossl req -config "$CA/openssl.cnf" -new -newkey rsa:2048 -nodes \
-	    -keyout "$CA/$1.key" -out "$CA/$1.csr" -subj "/CN=$2"
-	LAB_SAN=$2 ossl ca -config "$CA/openssl.cnf" -batch -notext \
-	    -in "$CA/$1.csr" -out "$CA/$1.crt" -extensions server_ext \
-	    -startdate "$3" -enddate "$4"
-}
-now=$(date -u +%Y%m%d%H%M%SZ)
-later=$(date -u -d '+1 year' +%Y%m%d%H%M%SZ)
-sign out mx.out.test "$now" "$later"
-for r in "${RECEIVERS[@]}"; do
-	IFS='|' read -r name _ kind <<<"$r"
-	case $kind in
-	valid) sign "$name" "mx.$name.test" "$now" "$later" ;;
-	mismatch) sign "$name" wrong.example "$now" "$later" ;;
-	expired) sign "$name" "mx.$name.test" 20200101000000Z 20210101000000Z ;;
-	selfsigned)
-		LAB_SAN=mx.$name.test ossl req -config "$CA/openssl.cnf" -x509 \
-		    -newkey rsa:2048 -nodes -keyout "$CA/$name.key" \
-		    -out "$CA/$name.crt" -days 365 -subj "/CN=mx.$name.test" \
-		    -extensions server_ext
-		;;
-	esac
-done
-# smtpd reads the keys as root; its lookup process reads ca.crt as
-# opensmtpd.
-chmod 600 "$CA"/*.key
-chmod 644 "$CA"/*.crt
-chmod 755 "$CA"
+# Test CA and certificates (lab-common.sh); smtpd reads the keys as
+# root, its lookup process reads ca.crt as opensmtpd.
+lab_certs
 
 # ---------------------------------------------------------------------------
 # "out" relays each scenario domain to its receiver with the scheme from
 # the table and takes inbound mail for out.test (mda "cat" as nobody).
-mkdir -p "$DIR/out/dev" "$DIR/out/spool" "$DIR/out/run" \
-    "$DIR/out/lib/opensmtpd/empty" "$DIR/rx"
-touch "$DIR/out/dev/null" "$DIR/out/dev/zero" "$DIR/out/dev/random" \
-    "$DIR/out/dev/urandom"
+lab_devdir "$DIR/out/dev"
+mkdir -p "$DIR/out/spool" "$DIR/out/run" "$DIR/out/lib/opensmtpd/empty"
 chmod 755 "$DIR/out"
-
 
 {
 	cat <<EOF
@@ -313,39 +203,15 @@ EOF
 
 inns out "$SMTPD" -n -f "$DIR/out/smtpd.conf" >"$DIR/out/configtest.log" 2>&1 ||
     die "smtpd: bad configuration: $(cat "$DIR/out/configtest.log")"
-/usr/bin/python3 "$HERE/opensmtpd-syslog.py" "$DIR/out/dev/log" \
-    "$DIR/out/maillog" mx-out 2>"$DIR/out/syslog.err" &
-STARTED+=("$!")
-for _ in $(seq 1 50); do
-	[ -S "$DIR/out/dev/log" ] && break
-	sleep 0.1
-done
-rx=()
-for r in "${RECEIVERS[@]}"; do
-	IFS='|' read -r name addr cert <<<"$r"
-	if [ "$cert" = none ]; then
-		rx+=("$addr=none")
-	else
-		rx+=("$addr=$CA/$name.crt:$CA/$name.key")
-	fi
-done
-/usr/bin/python3 "$HERE/opensmtpd-rx.py" "$PORT" "${rx[@]}" \
-    >"$DIR/rx/start.log" 2>&1 &
-STARTED+=("$!")
-LAB_PIDFILE="$DIR/out/smtpd.pid" inns out "$SMTPD" -F \
-    -f "$DIR/out/smtpd.conf" >"$DIR/out/start.log" 2>&1 &
-for i in $(seq 1 100); do
-	[ -S "$DIR/out/run/smtpd.sock" ] && grep -q ready "$DIR/rx/start.log" &&
-	    break
-	sleep 0.1
-done
-[ -s "$DIR/out/smtpd.pid" ] && STARTED+=("$(cat "$DIR/out/smtpd.pid")")
-[ -S "$DIR/out/run/smtpd.sock" ] ||
+lab_postfix_receivers $PORT
+lab_postfix_start_receivers
+lab_syslog "$DIR/out/dev/log=$DIR/out/maillog=mx-out"
+inns -p "$DIR/out/smtpd.pid" out "$SMTPD" -F -f "$DIR/out/smtpd.conf" \
+    >"$DIR/out/start.log" 2>&1 &
+lab_track "@$DIR/out/smtpd.pid"
+lab_poll 100 test -S "$DIR/out/run/smtpd.sock" ||
     die "smtpd out did not start: $(cat "$DIR/out/start.log")"
-grep -q ready "$DIR/rx/start.log" ||
-    die "the receivers did not start: $(cat "$DIR/rx/start.log")"
 sleep 0.5
-sleep 0.3
 
 # ---------------------------------------------------------------------------
 # Mail.
@@ -421,27 +287,13 @@ for s in "${SCENARIOS[@]}"; do
 done
 await ' mta disconnected reason=quit ' "$n_sent" "the opportunistic sessions' end"
 sleep 0.3
-cleanup
-trap - EXIT
+lab_stop
 
-# ---------------------------------------------------------------------------
 # expected.tsv from the table alone.
-{
-	printf 'direction\tdomain\ttls\tresult\ttrust\tsessions\tmessages\tstatus\n'
-	for s in "${SCENARIOS[@]}"; do
-		IFS='|' read -r dom dir _ _ tls res trust status sess msgs <<<"$s"
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$dir" "$dom" "$tls" \
-		    "$res" "$trust" "$sess" "$msgs" "$status"
-	done
-} >"$DIR/expected.tsv"
+lab_expected_tsv
 
 # Every planned outbound connection happened, and no other.
-want=$(for s in "${SCENARIOS[@]}"; do
-	IFS='|' read -r _ dir _ _ _ _ _ _ sess _ <<<"$s"
-	if [ "$dir" = outbound ]; then
-		echo "$sess"
-	fi
-done | awk '{ s += $1 } END { print s }')
+want=$(lab_outbound_sessions)
 got=$(count ' mta connecting ')
 [ "$got" -eq "$want" ] ||
     die "expected $want outbound connections in out/maillog, found $got"

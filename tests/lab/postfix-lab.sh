@@ -39,19 +39,12 @@ if [ $# -eq 2 ]; then
 	PCAP=yes
 fi
 
-die() {
-	echo "postfix-lab: $*" >&2
-	exit 1
-}
+LAB_NAME=postfix-lab
+# shellcheck source=tests/lab/lab-common.sh
+. "$(dirname "$0")/lab-common.sh"
 
-[ "$(id -u)" -eq 0 ] || die "must run as root (Postfix instances, tcpdump)"
-for cmd in postfix postconf postsuper sendmail swaks openssl ss runuser script; do
-	command -v "$cmd" >/dev/null || die "missing command: $cmd"
-done
-[ "$PCAP" = no ] || command -v tcpdump >/dev/null || die "missing tcpdump"
-# Without Net::SSLeay swaks silently cannot do --tls.
-swaks --support 2>&1 | grep -q '^=== TLS supported' ||
-    die "swaks has no TLS support (install libnet-ssleay-perl)"
+lab_need postfix postconf postsuper sendmail swaks openssl ss runuser script
+[ "$PCAP" = no ] || lab_need tcpdump
 
 # ---------------------------------------------------------------------------
 # The scenario table: the only place that says what the lab does.
@@ -111,248 +104,13 @@ INBOUND_RCPT=someone@out.test
 WAIT_SECONDS=60
 
 # ---------------------------------------------------------------------------
-# Directories.  Postfix daemons run as user postfix and must be able to
-# reach their queue, so DIR and its parents must be searchable by it.
+# Directories, certificates (DIR/ca) and the receivers (lab-common.sh).
 
-if [ -e "$DIR" ] && [ -n "$(ls -A "$DIR")" ]; then
-	die "$DIR exists and is not empty (use a fresh directory)"
-fi
-mkdir -p "$DIR"
-DIR=$(cd "$DIR" && pwd -P)
-chmod 755 "$DIR"
-runuser -u postfix -- test -x "$DIR" ||
-    die "user postfix cannot reach $DIR (check the parents' permissions)"
-mkdir -p "$DIR/ca" "$DIR/out" "$DIR/postfix"
-chmod 700 "$DIR/ca"
-
-# ---------------------------------------------------------------------------
-# Cleanup: stop whatever we started, on success and on failure alike, so a
-# second run finds the ports free.
-
-STARTED=()		# config directories of running instances
-TCPDUMP_PID=
-
-stop_tcpdump() {
-	if [ -n "$TCPDUMP_PID" ]; then
-		# SIGINT makes tcpdump flush and close the savefile.
-		kill -INT "$TCPDUMP_PID" 2>/dev/null || true
-		wait "$TCPDUMP_PID" 2>/dev/null || true
-		TCPDUMP_PID=
-	fi
-}
-
-cleanup() {
-	local rc=$? i conf
-	set +e
-	stop_tcpdump
-	for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
-		conf=${STARTED[i]}
-		# Deferred mail would otherwise stay queued in DIR for nothing.
-		postsuper -c "$conf" -d ALL >/dev/null 2>&1
-		# "postfix stop" waits up to 5 s for master to exit.
-		postfix -c "$conf" stop >/dev/null 2>&1 ||
-		    echo "postfix-lab: could not stop instance $conf" >&2
-	done
-	STARTED=()
-	[ "$rc" -eq 0 ] || echo "postfix-lab: FAILED (exit $rc); see $DIR" >&2
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Refuse early if a previous lab (or anything else) holds our addresses.
-for r in "${RECEIVERS[@]}" "out|$OUT_ADDR|-"; do
-	IFS='|' read -r _ addr _ <<<"$r"
-	for port in $PORT_MAY $PORT_POLICY $OUT_PORT; do
-		if ss -Hltn "src $addr:$port" | grep -q .; then
-			die "$addr:$port is already in use (a lab still running?)"
-		fi
-	done
-done
-
-# ---------------------------------------------------------------------------
-# Test CA.  Certificates are signed with "openssl ca" because OpenSSL 3.0's
-# "x509 -req" has no -not_before/-not_after and its -days stops at -1, so
-# it cannot make a certificate that expired long ago; one signing path
-# keeps all CA-signed certificates alike.
-
-CA=$DIR/ca
-cat >"$CA/openssl.cnf" <<EOF
-[ ca ]
-default_ca = lab_ca
-
-[ lab_ca ]
-dir = $CA
-database = \$dir/index.txt
-new_certs_dir = \$dir/newcerts
-serial = \$dir/serial
-certificate = \$dir/ca.crt
-private_key = \$dir/ca.key
-default_md = sha256
-policy = lab_policy
-unique_subject = no
-email_in_dn = no
-
-[ lab_policy ]
-commonName = supplied
-
-[ req ]
-distinguished_name = req_dn
-prompt = no
-
-[ req_dn ]
-CN = unused
-
-[ ca_ext ]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-
-[ server_ext ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:\$ENV::LAB_SAN
-subjectKeyIdentifier = hash
-EOF
-mkdir "$CA/newcerts"
-# OpenSSL expands $ENV::LAB_SAN when it loads the file, so it must always
-# be set; sign() sets it per certificate.
-export LAB_SAN=unused.invalid
-: >"$CA/index.txt"
-echo 01 >"$CA/serial"
-
-ossl() {
-	openssl "$@" 2>>"$CA/openssl.log" >/dev/null ||
-	    die "openssl $1 failed, see $CA/openssl.log"
-}
-
-ossl req -config "$CA/openssl.cnf" -x509 -newkey rsa:2048 -nodes \
-    -keyout "$CA/ca.key" -out "$CA/ca.crt" -days 3650 \
-    -subj "/O=tlsflow lab/CN=tlsflow lab CA" -extensions ca_ext
-
-# sign NAME CN STARTDATE ENDDATE: a CA-signed server certificate.
-sign() {
-	ossl req -config "$CA/openssl.cnf" -new -newkey rsa:2048 -nodes \
-	    -keyout "$CA/$1.key" -out "$CA/$1.csr" -subj "/CN=$2"
-	LAB_SAN=$2 ossl ca -config "$CA/openssl.cnf" -batch -notext \
-	    -in "$CA/$1.csr" -out "$CA/$1.crt" -extensions server_ext \
-	    -startdate "$3" -enddate "$4"
-}
-
-now=$(date -u +%Y%m%d%H%M%SZ)
-later=$(date -u -d '+1 year' +%Y%m%d%H%M%SZ)
-sign valid mx.valid.test "$now" "$later"
-sign out mx.out.test "$now" "$later"
-sign mismatch wrong.example "$now" "$later"
-sign expired mx.expired.test 20200101000000Z 20210101000000Z
-LAB_SAN=mx.selfsigned.test ossl req -config "$CA/openssl.cnf" -x509 \
-    -newkey rsa:2048 -nodes -keyout "$CA/selfsigned.key" \
-    -out "$CA/selfsigned.crt" -days 365 -subj "/CN=mx.selfsigned.test" \
-    -extensions server_ext
-# Postfix daemons read the keys as root before dropping privileges, but
-# the CA file is read by the unprivileged smtp client.
-chmod 644 "$CA"/*.crt
-chmod 711 "$CA"
-
-# ---------------------------------------------------------------------------
-# Postfix instances.
-
-# make_instance NAME HOSTNAME: config, queue and data directories, a
-# main.cf with what every lab instance shares, and master.cf without
-# chroot (inside the jail, which is the queue directory, the daemons could
-# not read the CA, the lookup tables or /etc files kept outside it).
-make_instance() {
-	local base=$DIR/postfix/$1
-	local conf=$base/conf
-	mkdir -p "$conf" "$base/queue" "$base/data"
-	chown postfix "$base/data"
-	cp /etc/postfix/master.cf "$conf/master.cf"
-	cat >"$conf/main.cf" <<EOF
-# Generated by tests/lab/postfix-lab.sh for instance "$1".
-compatibility_level = 3.6
-queue_directory = $base/queue
-data_directory = $base/data
-myhostname = $2
-inet_protocols = ipv4
-# Postfix insists that inet_interfaces are addresses of an interface, and
-# 127.0.0.11 etc. are not (lo has 127.0.0.1/8).  The listeners name their
-# addresses in master.cf instead, which Postfix binds as given.
-inet_interfaces = loopback-only
-smtputf8_enable = no
-biff = no
-alias_maps =
-alias_database =
-mydestination =
-mynetworks = 127.0.0.0/8
-# No DNS: the lab has no network, and reverse lookups of 127.0.0.x would
-# leave the host.  Clients are then logged as unknown[127.0.0.x].
-smtpd_peername_lookup = no
-smtp_dns_support_level = disabled
-# No syslog in the lab: postlogd writes the log file.
-maillog_file_prefixes = $DIR
-EOF
-	# The stock smtp/inet listener is port 25 on all interfaces.
-	postconf -c "$conf" -MX smtp/inet
-	postconf -c "$conf" -F '*/*/chroot = n'
-}
-
-# listen CONF ADDR PORT: an smtpd on ADDR:PORT.
-listen() {
-	postconf -c "$1" -M "$2:$3/inet = $2:$3 inet n - n - - smtpd"
-}
-
-# pfx ARGS: run postfix(1) on a pseudo-terminal, output to postfix.log.
-# postfix(1) writes its errors to stderr only when stderr is a terminal;
-# otherwise they go to the log, which does not exist yet when the
-# configuration is wrong.
-pfx() {
-	echo "# postfix $*" >>"$DIR/postfix.log"
-	script -qec "$(printf '%q ' postfix "$@")" /dev/null \
-	    >>"$DIR/postfix.log" 2>&1 ||
-	    die "postfix $* failed: $(tail -n 3 "$DIR/postfix.log" | tr -d '\r')"
-}
-
-# start_instance CONF: create the queue directories, then start.
-start_instance() {
-	pfx -c "$1" check
-	pfx -c "$1" start
-	STARTED+=("$1")
-}
-
-# Receivers accept mail for their domains and throw it away: only the
-# sending side's log matters.
-for r in "${RECEIVERS[@]}"; do
-	IFS='|' read -r name addr cert <<<"$r"
-	make_instance "$name" "mx.$name.test"
-	conf=$DIR/postfix/$name/conf
-	domains=
-	for s in "${SCENARIOS[@]}"; do
-		IFS='|' read -r domain direction peer _ <<<"$s"
-		if [ "$direction" = outbound ] && [ "$peer" = "$name" ]; then
-			domains="$domains $domain"
-		fi
-	done
-	cat >>"$conf/main.cf" <<EOF
-syslog_name = postfix-$name
-maillog_file = $DIR/postfix/$name/mail.log
-relay_domains =$domains
-relay_transport = discard:
-smtpd_tls_loglevel = 1
-EOF
-	if [ "$cert" = none ]; then
-		echo "smtpd_tls_security_level = none" >>"$conf/main.cf"
-	else
-		cat >>"$conf/main.cf" <<EOF
-smtpd_tls_security_level = may
-smtpd_tls_cert_file = $CA/$cert.crt
-smtpd_tls_key_file = $CA/$cert.key
-EOF
-	fi
-	listen "$conf" "$addr" $PORT_MAY
-	listen "$conf" "$addr" $PORT_POLICY
-done
+lab_dir "$DIR" out postfix
+lab_postfix_need
+lab_free $PORT_MAY $PORT_POLICY $OUT_PORT
+lab_certs
+lab_postfix_receivers $PORT_MAY $PORT_POLICY
 
 # Our MTA.  Each message must be its own SMTP session so that sessions and
 # messages can be counted: no connection cache, no TLS connection reuse.
@@ -363,7 +121,7 @@ done
 # ("delivery temporarily suspended").  The lab's messages are normally
 # all handed out before the first failure, so this never showed; the
 # failed-cohort limit of 0 rules it out rather than leaving it to timing.
-make_instance out mx.out.test
+lab_postfix_instance out mx.out.test
 OUT=$DIR/postfix/out/conf
 mkdir -p "$DIR/postfix/out/vmail"
 chown nobody:nogroup "$DIR/postfix/out/vmail"
@@ -421,29 +179,15 @@ smtp_connection_cache_on_demand = no
 smtp_connection_cache_destinations =
 default_destination_concurrency_failed_cohort_limit = 0
 EOF
-listen "$OUT" $OUT_ADDR $OUT_PORT
+lab_postfix_listen "$OUT" $OUT_ADDR $OUT_PORT
 
-# ---------------------------------------------------------------------------
 # expected.tsv, from the table only.
-
-{
-	printf 'direction\tdomain\ttls\tresult\ttrust\tsessions\tmessages\tstatus\n'
-	for s in "${SCENARIOS[@]}"; do
-		IFS='|' read -r domain direction _ _ tls result trust status count <<<"$s"
-		messages=$count
-		[ "$status" = deferred ] && messages=0
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$direction" "$domain" \
-		    "$tls" "$result" "$trust" "$count" "$messages" "$status"
-	done
-} >"$DIR/expected.tsv"
+lab_expected_tsv
 
 # ---------------------------------------------------------------------------
 # Run.
 
-for r in "${RECEIVERS[@]}"; do
-	IFS='|' read -r name _ <<<"$r"
-	start_instance "$DIR/postfix/$name/conf"
-done
+lab_postfix_start_receivers
 
 if [ "$PCAP" = yes ]; then
 	# -Z root: Debian's tcpdump otherwise drops to user tcpdump, which
@@ -452,12 +196,10 @@ if [ "$PCAP" = yes ]; then
 	    "tcp and (port $PORT_MAY or port $PORT_POLICY or port $OUT_PORT)" \
 	    2>"$DIR/tcpdump.log" &
 	TCPDUMP_PID=$!
-	for _ in $(seq 50); do
-		grep -q 'listening on' "$DIR/tcpdump.log" && break
-		kill -0 "$TCPDUMP_PID" 2>/dev/null || die "tcpdump failed: $(cat "$DIR/tcpdump.log")"
-		sleep 0.1
-	done
-	grep -q 'listening on' "$DIR/tcpdump.log" || die "tcpdump did not start"
+	# SIGINT makes tcpdump flush and close the savefile.
+	lab_track -INT "$TCPDUMP_PID"
+	lab_poll 50 grep -q 'listening on' "$DIR/tcpdump.log" ||
+	    die "tcpdump did not start: $(cat "$DIR/tcpdump.log")"
 fi
 
 # Outbound mail is put into the maildrop before "out" starts; pickup then
@@ -465,7 +207,7 @@ fi
 # "postqueue -f" would race: a message deferred before the flush would be
 # retried at once, adding sessions the table does not plan.  postdrop warns
 # that pickup is not running (into sendmail.log); that is expected.
-pfx -c "$OUT" check
+lab_pfx -c "$OUT" check
 for s in "${SCENARIOS[@]}"; do
 	IFS='|' read -r domain direction _ _ _ _ _ _ count <<<"$s"
 	[ "$direction" = outbound ] || continue
@@ -477,7 +219,7 @@ for s in "${SCENARIOS[@]}"; do
 		    die "sendmail failed for $domain"
 	done
 done
-start_instance "$OUT"
+lab_postfix_start "$OUT"
 
 # Inbound: partners talk to our smtpd from their own loopback addresses so
 # the log shows them as remote clients, not as localhost.
@@ -582,7 +324,8 @@ if [ "$PCAP" = yes ]; then
 		    grep -q . || break
 		sleep 0.1
 	done
-	stop_tcpdump
+	lab_kill INT "$TCPDUMP_PID"
+	lab_untrack "$TCPDUMP_PID"
 
 	# The capture is evidence of its own: one TCP connection per planned
 	# session, no more (retries, cached connections) and no fewer.

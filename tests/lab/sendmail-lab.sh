@@ -11,13 +11,13 @@
 # scripts/install-deps.  Each Sendmail runs inside a private mount
 # namespace (unshare --mount) with the lab's /etc/hosts and resolv.conf
 # (no DNS at all: every host name is in the lab's hosts file) and a
-# private /dev whose "log" is a datagram socket of this script's syslog
-# receiver, so Sendmail's syslog(3) lines land in DIR/NAME/mail.log in
+# private /dev whose "log" is a datagram socket of tests/lab/syslog-rx.py,
+# so Sendmail's syslog(3) lines land in DIR/NAME/mail.log in
 # rsyslog's traditional format ("Mmm dd hh:mm:ss host tag[pid]: msg");
 # the system's files are not touched.
 #
 # Builds inside DIR (which must not exist or be empty):
-#   DIR/ca/            the test CA and certificates (as tests/lab/postfix-lab.sh)
+#   DIR/ca/            the test CA and certificates (tests/lab/lab-common.sh)
 #   DIR/NAME/          one Sendmail each: "out" (our MTA) and the receivers
 #                      valid, selfsigned, expired, mismatch, notls; the same
 #                      TLS situations as the Postfix and Exim labs
@@ -30,19 +30,12 @@ set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
 DIR=$1
-die() {
-	echo "sendmail-lab: $*" >&2
-	exit 1
-}
-[ "$(id -u)" -eq 0 ] || die "must run as root"
-PY=/usr/bin/python3
+LAB_NAME=sendmail-lab
+# shellcheck source=tests/lab/lab-common.sh
+. "$(dirname "$0")/lab-common.sh"
 CFM4=/usr/share/sendmail/cf/m4/cf.m4
-for cmd in apt-get dpkg swaks openssl unshare m4 "$PY"; do
-	command -v "$cmd" >/dev/null || die "missing command: $cmd"
-done
+lab_need apt-get dpkg swaks openssl unshare m4 "$LAB_PY"
 [ -f "$CFM4" ] || die "missing $CFM4 (install sendmail-cf)"
-swaks --support 2>&1 | grep -q '^=== TLS supported' ||
-    die "swaks has no TLS support (install libnet-ssleay-perl)"
 
 # ---------------------------------------------------------------------------
 # The scenario table: domain|direction|peer|mode|tls|result|trust|status|
@@ -88,13 +81,7 @@ OUT_ADDR=127.0.9.10
 PORT=2525
 SYSLOG_HOST=mta1
 
-if [ -e "$DIR" ] && [ -n "$(ls -A "$DIR")" ]; then
-	die "$DIR exists and is not empty (use a fresh directory)"
-fi
-mkdir -p "$DIR"
-DIR=$(cd "$DIR" && pwd -P)
-chmod 755 "$DIR"
-mkdir -p "$DIR/ca" "$DIR/root" "$DIR/debs" "$DIR/etc"
+lab_dir "$DIR" root debs etc
 
 # ---------------------------------------------------------------------------
 # Sendmail from Debian's packages, unpacked.
@@ -113,13 +100,8 @@ ldd "$SM" | grep -q 'not found' &&
 # looks up a mailertable's [host] fully qualified, with a trailing dot,
 # which glibc's files backend matches only literally: each MX name is
 # also listed with its dot.
+lab_hosts -dot "$(hostname)"
 {
-	echo "127.0.0.1 localhost"
-	echo "$OUT_ADDR mx.out.test $(hostname)"
-	for r in "${RECEIVERS[@]}"; do
-		IFS='|' read -r name addr _ <<<"$r"
-		echo "$addr mx.$name.test mx.$name.test."
-	done
 	for s in "${SCENARIOS[@]}"; do
 		IFS='|' read -r dom dir peer _ <<<"$s"
 		if [ "$dir" = outbound ]; then
@@ -133,107 +115,25 @@ ldd "$SM" | grep -q 'not found' &&
 			echo "$peer mx.$dom mx.$dom."
 		fi
 	done
-} >"$DIR/etc/hosts"
+} >>"$DIR/etc/hosts"
 echo "nameserver 127.0.0.1" >"$DIR/etc/resolv.conf"
 printf 'hosts\tfiles\naliases\tfiles\n' >"$DIR/etc/service.switch"
 
-# "${INNS[@]}" NAME CMD...: run CMD with the lab's hosts file and NAME's
-# /dev (DIR/NAME/dev: the few devices Sendmail opens, and "log").  CMD
-# ends up with the pid of the "${INNS[@]}" command (unshare and bash exec).
-# shellcheck disable=SC2016 # expanded by the inner bash
-INNS=(unshare --mount bash -c 'd=$0/$1/dev &&
-    for n in null zero random urandom; do
-	mount --bind "/dev/$n" "$d/$n" || exit 1
-    done &&
-    mount --rbind "$d" /dev &&
-    mount --bind "$0/etc/hosts" /etc/hosts &&
-    mount --bind "$0/etc/resolv.conf" /etc/resolv.conf &&
-    shift && exec "$@"' "$DIR")
-
-# Daemons first, then (once their last lines are in) the syslog receiver.
-STARTED=()
-cleanup() {
-	local p
-	for p in "${STARTED[@]}"; do
-		if [ -s "$p" ]; then
-			kill "$(cat "$p")" 2>/dev/null || true
-		fi
-	done
-	if [ -s "$DIR/syslogd.pid" ]; then
-		sleep 0.3
-		kill "$(cat "$DIR/syslogd.pid")" 2>/dev/null || true
+# inns [-p PIDFILE] NAME CMD...: run CMD with the lab's hosts file and
+# NAME's /dev (DIR/NAME/dev: the few devices Sendmail opens, and "log").
+inns() {
+	local pid=()
+	if [ "$1" = -p ]; then
+		pid=(-p "$2")
+		shift 2
 	fi
+	lab_ns "${pid[@]}" "dev=$DIR/$1/dev" "$DIR/etc/hosts=/etc/hosts" \
+	    "$DIR/etc/resolv.conf=/etc/resolv.conf" -- "${@:2}"
 }
-trap cleanup EXIT
 
-# ---------------------------------------------------------------------------
-# Test CA: the same certificates as tests/lab/postfix-lab.sh (signed with
-# "openssl ca" so that one can have expired long ago).
-CA=$DIR/ca
-cat >"$CA/openssl.cnf" <<EOF
-[ ca ]
-default_ca = lab_ca
-[ lab_ca ]
-dir = $CA
-database = \$dir/index.txt
-new_certs_dir = \$dir/newcerts
-serial = \$dir/serial
-certificate = \$dir/ca.crt
-private_key = \$dir/ca.key
-default_md = sha256
-policy = lab_policy
-unique_subject = no
-email_in_dn = no
-[ lab_policy ]
-commonName = supplied
-[ req ]
-distinguished_name = req_dn
-prompt = no
-[ req_dn ]
-CN = unused
-[ ca_ext ]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[ server_ext ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:\$ENV::LAB_SAN
-subjectKeyIdentifier = hash
-EOF
-mkdir "$CA/newcerts"
-export LAB_SAN=unused.invalid
-: >"$CA/index.txt"
-echo 01 >"$CA/serial"
-ossl() {
-	openssl "$@" 2>>"$CA/openssl.log" >/dev/null ||
-	    die "openssl $1 failed, see $CA/openssl.log"
-}
-ossl req -config "$CA/openssl.cnf" -x509 -newkey rsa:2048 -nodes \
-    -keyout "$CA/ca.key" -out "$CA/ca.crt" -days 3650 \
-    -subj "/O=tlsflow lab/CN=tlsflow lab CA" -extensions ca_ext
-sign() {
-	ossl req -config "$CA/openssl.cnf" -new -newkey rsa:2048 -nodes \
-	    -keyout "$CA/$1.key" -out "$CA/$1.csr" -subj "/CN=$2"
-	LAB_SAN=$2 ossl ca -config "$CA/openssl.cnf" -batch -notext \
-	    -in "$CA/$1.csr" -out "$CA/$1.crt" -extensions server_ext \
-	    -startdate "$3" -enddate "$4"
-}
-now=$(date -u +%Y%m%d%H%M%SZ)
-later=$(date -u -d '+1 year' +%Y%m%d%H%M%SZ)
-sign valid mx.valid.test "$now" "$later"
-sign out mx.out.test "$now" "$later"
-sign mismatch wrong.example "$now" "$later"
-sign expired mx.expired.test 20200101000000Z 20210101000000Z
-LAB_SAN=mx.selfsigned.test ossl req -config "$CA/openssl.cnf" -x509 \
-    -newkey rsa:2048 -nodes -keyout "$CA/selfsigned.key" \
-    -out "$CA/selfsigned.crt" -days 365 -subj "/CN=mx.selfsigned.test" \
-    -extensions server_ext
-# Sendmail refuses keys that others can read, and wants a CA directory.
-chmod 600 "$CA"/*.key
-chmod 644 "$CA"/*.crt
-chmod 755 "$CA"
+# Test CA and certificates (lab-common.sh).  Sendmail wants a CA
+# directory too.
+lab_certs
 mkdir -p "$CA/certs"
 cp "$CA/ca.crt" "$CA/certs/"
 
@@ -243,45 +143,16 @@ cp "$CA/ca.crt" "$CA/certs/"
 # way rsyslog's traditional file format does: glibc sends
 # "<PRI>Mmm dd hh:mm:ss tag[pid]: msg"; the file gets
 # "Mmm dd hh:mm:ss HOST tag[pid]: msg" (HOST: mta1 for out, else NAME).
-cat >"$DIR/syslogd.py" <<'EOF'
-import os, select, socket, sys
-
-socks = {}
-for spec in sys.argv[1:]:
-    path, log, host = spec.split("=", 2)
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    s.bind(path)
-    os.chmod(path, 0o666)
-    socks[s] = (open(log, "ab", buffering=0), host.encode())
-print("ready", flush=True)
-while True:
-    for s in select.select(list(socks), [], [])[0]:
-        m = s.recv(65536).rstrip(b"\0\n")
-        if m.startswith(b"<") and b">" in m[:6]:
-            m = m[m.index(b">") + 1:]
-        if len(m) < 16 or m[15:16] != b" ":
-            continue
-        f, host = socks[s]
-        f.write(m[:15] + b" " + host + m[15:] + b"\n")
-EOF
 specs=()
 for n in out "${RECEIVERS[@]}"; do
 	n=${n%%|*}
-	mkdir -p "$DIR/$n/dev"
-	for d in null zero random urandom; do : >"$DIR/$n/dev/$d"; done
+	lab_devdir "$DIR/$n/dev"
 	: >"$DIR/$n/mail.log"
 	host=$n
 	[ "$n" = out ] && host=$SYSLOG_HOST
 	specs+=("$DIR/$n/dev/log=$DIR/$n/mail.log=$host")
 done
-"$PY" "$DIR/syslogd.py" "${specs[@]}" >"$DIR/syslogd.out" 2>&1 &
-echo $! >"$DIR/syslogd.pid"
-for i in $(seq 1 50); do
-	grep -q ready "$DIR/syslogd.out" && break
-	sleep 0.1
-done
-grep -q ready "$DIR/syslogd.out" ||
-    die "syslog receiver did not start: $(cat "$DIR/syslogd.out")"
+lab_syslog "${specs[@]}"
 
 # ---------------------------------------------------------------------------
 # Instances.
@@ -389,81 +260,38 @@ for n in out "${RECEIVERS[@]}"; do
 		    <"$DIR/$n/$m" ||
 		    die "makemap $m failed for $n"
 	done
-	"${INNS[@]}" "$n" "$SM" -C "$DIR/$n/sendmail.cf" -bi >"$DIR/$n/start.log" 2>&1 ||
+	inns "$n" "$SM" -C "$DIR/$n/sendmail.cf" -bi >"$DIR/$n/start.log" 2>&1 ||
 	    die "newaliases failed for $n: $(cat "$DIR/$n/start.log")"
-	# -bD: a daemon in the foreground, so that $! is its pid (it writes
-	# its pid file only once it listens, and retries a busy address).
-	"${INNS[@]}" "$n" "$SM" -C "$DIR/$n/sendmail.cf" -L sm-mta -bD \
-	    >>"$DIR/$n/start.log" 2>&1 </dev/null &
-	echo $! >"$DIR/$n/daemon.pid"
-	STARTED+=("$DIR/$n/daemon.pid")
+	# -bD: a daemon in the foreground, so that daemon.pid is its pid (it
+	# writes its own pid file only once it listens, and retries a busy
+	# address).
+	inns -p "$DIR/$n/daemon.pid" "$n" "$SM" -C "$DIR/$n/sendmail.cf" \
+	    -L sm-mta -bD >>"$DIR/$n/start.log" 2>&1 </dev/null &
+	lab_track "@$DIR/$n/daemon.pid"
 done
 # Wait until every daemon listens.
-for i in $(seq 1 50); do
-	up=0
-	for n in out "${RECEIVERS[@]}"; do
-		[ -s "$DIR/${n%%|*}/sendmail.pid" ] && up=$((up + 1))
-	done
-	[ "$up" -eq $((${#RECEIVERS[@]} + 1)) ] && break
-	sleep 0.1
-done
-[ "$up" -eq $((${#RECEIVERS[@]} + 1)) ] ||
-    die "only $up daemons started; see $DIR/*/mail.log"
+lab_poll 50 lab_all_up sendmail.pid ||
+    die "not every daemon started; see $DIR/*/mail.log"
 sleep 0.3
 
 # ---------------------------------------------------------------------------
 # Mail.  Outbound: each message is submitted with -odi, so it is delivered
 # at once by its own process over its own connection; a deferred message
 # stays in out's queue (no queue runner).
-n=0
-for s in "${SCENARIOS[@]}"; do
-	IFS='|' read -r dom dir peer mode _ _ _ _ count <<<"$s"
-	for i in $(seq 1 "$count"); do
-		n=$((n + 1))
-		if [ "$dir" = outbound ]; then
-			printf 'Subject: lab %s %d\n\nmessage %d\n' "$dom" "$i" "$n" |
-			    "${INNS[@]}" out "$SM" -C "$DIR/out/sendmail.cf" -odi \
-			    -f "lab@out.test" "user$i@$dom" \
-			    >>"$DIR/out/inject.log" 2>&1 || true
-		else
-			tls=()
-			[ "$mode" = tls ] && tls=(--tls)
-			swaks --server "$OUT_ADDR:$PORT" --local-interface "$peer" \
-			    --from "sender$i@$dom" --to "someone@out.test" \
-			    --helo "mx.$dom" "${tls[@]}" \
-			    >>"$DIR/out/swaks.log" 2>&1 ||
-			    die "swaks to out failed for $dom; see $DIR/out/swaks.log"
-		fi
-	done
-done
+inject() { # RECIPIENT
+	inns out "$SM" -C "$DIR/out/sendmail.cf" -odi -f lab@out.test "$1"
+}
+lab_mail
 sleep 0.5
-cleanup
-trap - EXIT
+lab_stop
 
-# ---------------------------------------------------------------------------
 # expected.tsv from the table alone.
-{
-	printf 'direction\tdomain\ttls\tresult\ttrust\tsessions\tmessages\tstatus\n'
-	for s in "${SCENARIOS[@]}"; do
-		IFS='|' read -r dom dir _ _ tls res trust status count <<<"$s"
-		msgs=$count
-		if [ "$status" = deferred ]; then
-			msgs=0
-		fi
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$dir" "$dom" "$tls" \
-		    "$res" "$trust" "$count" "$msgs" "$status"
-	done
-} >"$DIR/expected.tsv"
+lab_expected_tsv
 
 # Every planned outbound attempt happened (one delivery line each).
-want=$(for s in "${SCENARIOS[@]}"; do
-	IFS='|' read -r _ dir _ _ _ _ _ _ count <<<"$s"
-	if [ "$dir" = outbound ]; then
-		echo "$count"
-	fi
-done | awk '{ s += $1 } END { print s }')
+want=$(lab_outbound_sessions)
 got=$(grep -cE ': to=<?user[0-9]+@[^ ]*, .*mailer=esmtp, ' \
     "$DIR/out/mail.log" || true)
 [ "$got" -eq "$want" ] ||
     die "expected $want delivery attempts in out/mail.log, found $got"
-echo "sendmail-lab: done, $n messages; log in $DIR/out/mail.log"
+echo "sendmail-lab: done, $LAB_SENT messages; log in $DIR/out/mail.log"
