@@ -57,3 +57,37 @@ sql() {
 	psql -X -qAt -v ON_ERROR_STOP=1 -h "$STATE/pg/run" -U tlsflow tlsflow \
 	    -c "$1"
 }
+
+# lab_rows TSV [SOURCE [LABEL]]: every row of a lab's expected.tsv (written
+# from its scenario table) against the sessions table: for the direction
+# and domain, the number of sessions and messages, and that every session
+# has the row's tls, result, trust and status ("-" for none).  SOURCE
+# limits the sessions to one MTA's; LABEL prefixes the checks.
+lab_rows() {
+	_src=""
+	[ -n "${2:-}" ] && _src="AND source = '$2'"
+	_pfx=""
+	[ -n "${3:-}" ] && _pfx="$3: "
+	tail -n +2 "$1" | while IFS='	' read -r dir dom tls res trust sess msgs status; do
+		[ "$res" = "-" ] && res=""
+		[ "$trust" = "-" ] && trust=""
+		[ "$status" = "-" ] && status=""
+		got=$(sql "SELECT count(*), coalesce(sum(messages), 0),
+		    count(*) FILTER (WHERE tls = '$tls'),
+		    count(*) FILTER (WHERE coalesce(result, '') = '$res'),
+		    count(*) FILTER (WHERE coalesce(trust, '') = '$trust'),
+		    count(*) FILTER (WHERE coalesce(status, '') = '$status')
+		    FROM sessions WHERE direction = '$dir' AND domain = '$dom'
+		    $_src")
+		check "$_pfx$dir $dom: sessions, messages, tls=$tls, result=${res:--}, trust=${trust:--}, status=${status:--}" \
+		    "$got" "$sess|$msgs|$sess|$sess|$sess|$sess"
+	done >"$TD/rows.out"
+	cat "$TD/rows.out"
+	T_PASS=$((T_PASS + $(grep -c '^ok' "$TD/rows.out")))
+	T_FAIL=$((T_FAIL + $(grep -c '^FAIL' "$TD/rows.out")))
+}
+
+# lab_sessions TSV: the number of sessions the scenario table adds up to.
+lab_sessions() {
+	tail -n +2 "$1" | awk -F'\t' '{ s += $6 } END { print s + 0 }'
+}

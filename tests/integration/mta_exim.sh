@@ -28,27 +28,11 @@ pg_start || { fail "private cluster did not start"; finish; exit; }
     "$LAB/out/mainlog" >"$TD/collect.log" 2>&1
 check "collect --once exit code" "$?" 0
 
-tail -n +2 "$LAB/expected.tsv" | while IFS='	' read -r dir dom tls res trust sess msgs status; do
-	[ "$res" = "-" ] && res=""
-	[ "$trust" = "-" ] && trust=""
-	[ "$status" = "-" ] && status=""
-	got=$(sql "SELECT count(*), coalesce(sum(messages), 0),
-	    count(*) FILTER (WHERE tls = '$tls'),
-	    count(*) FILTER (WHERE coalesce(result, '') = '$res'),
-	    count(*) FILTER (WHERE coalesce(trust, '') = '$trust'),
-	    count(*) FILTER (WHERE coalesce(status, '') = '$status')
-	    FROM sessions WHERE direction = '$dir' AND domain = '$dom'
-	    AND source = 'exim'")
-	check "$dir $dom: sessions, messages, tls=$tls, result=${res:--}, trust=${trust:--}, status=${status:--}" \
-	    "$got" "$sess|$msgs|$sess|$sess|$sess|$sess"
-done > "$TD/rows.out"
-cat "$TD/rows.out"
-T_PASS=$((T_PASS + $(grep -c '^ok' "$TD/rows.out")))
-T_FAIL=$((T_FAIL + $(grep -c '^FAIL' "$TD/rows.out")))
+lab_rows "$LAB/expected.tsv" exim
 
 # Nothing beyond the scenario: local injections (P=local) and the local
 # blackhole deliveries are not sessions.
-want=$(tail -n +2 "$LAB/expected.tsv" | awk -F'\t' '{ s += $6 } END { print s }')
+want=$(lab_sessions "$LAB/expected.tsv")
 check "no sessions beyond the scenario" "$(sql 'SELECT count(*) FROM sessions')" "$want"
 check "rollup equals raw sessions" "$(sql 'SELECT sum(sessions) FROM daily')" "$want"
 check "checkpoint at the end of the log" \

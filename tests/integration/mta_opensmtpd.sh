@@ -28,32 +28,11 @@ cp "$LAB/out/maillog" "${TESTS_OUT:-tests/out}/opensmtpd-lab-maillog" 2>/dev/nul
 
 pg_start || { fail "private cluster did not start"; finish; exit; }
 
-# check_rows LABEL: every expected.tsv row against the sessions table.
-check_rows() {
-	tail -n +2 "$LAB/expected.tsv" | while IFS='	' read -r dir dom tls res trust sess msgs status; do
-		[ "$res" = "-" ] && res=""
-		[ "$trust" = "-" ] && trust=""
-		[ "$status" = "-" ] && status=""
-		got=$(sql "SELECT count(*), coalesce(sum(messages), 0),
-		    count(*) FILTER (WHERE tls = '$tls'),
-		    count(*) FILTER (WHERE coalesce(result, '') = '$res'),
-		    count(*) FILTER (WHERE coalesce(trust, '') = '$trust'),
-		    count(*) FILTER (WHERE coalesce(status, '') = '$status')
-		    FROM sessions WHERE direction = '$dir' AND domain = '$dom'
-		    AND source = 'opensmtpd'")
-		check "$1: $dir $dom: sessions, messages, tls=$tls, result=${res:--}, trust=${trust:--}, status=${status:--}" \
-		    "$got" "$sess|$msgs|$sess|$sess|$sess|$sess"
-	done >"$TD/rows.out"
-	cat "$TD/rows.out"
-	T_PASS=$((T_PASS + $(grep -c '^ok' "$TD/rows.out")))
-	T_FAIL=$((T_FAIL + $(grep -c '^FAIL' "$TD/rows.out")))
-}
-
-want=$(tail -n +2 "$LAB/expected.tsv" | awk -F'\t' '{ s += $6 } END { print s }')
+want=$(lab_sessions "$LAB/expected.tsv")
 "$PROG" collect --once --state_dir="$STATE" --format opensmtpd \
     "$LAB/out/maillog" >"$TD/collect.log" 2>&1
 check "collect --once exit code" "$?" 0
-check_rows opensmtpd
+lab_rows "$LAB/expected.tsv" opensmtpd opensmtpd
 # Nothing beyond the scenario: sendmail(8) submissions (address=local)
 # and the local deliveries are not sessions.
 check "no sessions beyond the scenario" "$(sql 'SELECT count(*) FROM sessions')" "$want"
@@ -70,6 +49,6 @@ sql "TRUNCATE sessions, daily, checkpoints CASCADE" >/dev/null
 "$PROG" collect --once --state_dir="$STATE" --format auto \
     "$LAB/out/maillog" >>"$TD/collect.log" 2>&1
 check "collect --format auto exit code" "$?" 0
-check_rows auto
+lab_rows "$LAB/expected.tsv" opensmtpd auto
 check "auto: no sessions beyond the scenario" "$(sql 'SELECT count(*) FROM sessions')" "$want"
 finish

@@ -26,25 +26,10 @@ pg_start || { fail "private cluster did not start"; finish; exit; }
 check "collect --once exit code" "$?" 0
 
 # One row per scenario: every column must match what is stored.
-tail -n +2 "$LAB/expected.tsv" | while IFS='	' read -r dir dom tls res trust sess msgs status; do
-	[ "$res" = "-" ] && res=""
-	[ "$trust" = "-" ] && trust=""
-	[ "$status" = "-" ] && status=""
-	got=$(sql "SELECT count(*), coalesce(sum(messages), 0),
-	    count(*) FILTER (WHERE tls = '$tls'),
-	    count(*) FILTER (WHERE coalesce(result, '') = '$res'),
-	    count(*) FILTER (WHERE coalesce(trust, '') = '$trust'),
-	    count(*) FILTER (WHERE coalesce(status, '') = '$status')
-	    FROM sessions WHERE direction = '$dir' AND domain = '$dom'")
-	check "$dir $dom: sessions, messages, tls=$tls, result=${res:--}, trust=${trust:--}, status=${status:--}" \
-	    "$got" "$sess|$msgs|$sess|$sess|$sess|$sess"
-done > "$TD/rows.out"
-cat "$TD/rows.out"
-T_PASS=$((T_PASS + $(grep -c '^ok' "$TD/rows.out")))
-T_FAIL=$((T_FAIL + $(grep -c '^FAIL' "$TD/rows.out")))
+lab_rows "$LAB/expected.tsv"
 
 # Nothing beyond the scenario: internal hops (relay=virtual) not counted.
-want=$(tail -n +2 "$LAB/expected.tsv" | awk -F'\t' '{ s += $6 } END { print s }')
+want=$(lab_sessions "$LAB/expected.tsv")
 check "no sessions beyond the scenario" "$(sql 'SELECT count(*) FROM sessions')" "$want"
 check "rollup equals raw sessions" "$(sql 'SELECT sum(sessions) FROM daily')" "$want"
 check "checkpoint at the end of the log" \
