@@ -43,8 +43,23 @@ chmod 755 "$D"
 trap 'runuser -u "$(stat -c %U "$D/pg/data")" -- \
     $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/pg_ctl \
     -D "$D/pg/data" -m fast stop >/dev/null 2>&1; rm -rf "$D"' EXIT
+# pg_cpu: CPU seconds the cluster has used so far (the postmaster, its
+# reaped children and the live ones), from /proc.
+pg_cpu() {
+	pm=$(head -n 1 "$D/pg/data/postmaster.pid")
+	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+	for c in $(pgrep -P "$pm"); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
+	done
+	awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
 ./tlsflow db migrate --state_dir="$D" >/dev/null 2>&1
+./tlsflow db start --state_dir="$D" >/dev/null 2>&1
+before=$(pg_cpu)
 run "tlsflow collect --once (database)" ./tlsflow collect --once \
     --state_dir="$D" --format postfix "$LOG"
+sleep 1 # the backend's exit
 echo "parse: stored $(psql -X -qAt -h "$D/pg/run" -U tlsflow tlsflow \
-    -c 'SELECT count(*) FROM sessions') sessions"
+    -c 'SELECT count(*) FROM sessions') sessions; PostgreSQL used" \
+    "$(awk -v a="$before" -v b="$(pg_cpu)" 'BEGIN { printf "%.2f", b - a }')" \
+    "CPU s meanwhile (the collector parses while its writer thread commits)"
