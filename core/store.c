@@ -2,16 +2,19 @@
  * store.c - exactly-once batched writer (see store.h)
  *
  * Inputs: events already bounded and sanitised by event.c; still, every
- * string is escaped for COPY text format and every statement takes
- * parameters.
+ * field goes to COPY with its length (binary format) and every statement
+ * takes parameters.
  *
  * Threads: the caller fills one batch while a writer thread commits the
- * previous one, so parsing and the database overlap.  There are never
- * more than two batches: `fill' (the caller's) and `work' (the
- * writer's); the writer owns the connection, and store_load_ckpt()
- * borrows it under `dbmu'.  Batches commit in the order they were
- * handed over, each with the checkpoints set while it was filled, so a
- * crash loses at most the uncommitted batches and repeats nothing.
+ * previous one, so parsing and the database overlap.  store_add()
+ * encodes each event at once (binary COPY row, rollup row added up), so
+ * a batch costs a few hundred bytes per event, not a struct tls_event.
+ * There are never more than two batches: `fill' (the caller's) and
+ * `work' (the writer's); the writer owns the connection, and
+ * store_load_ckpt() borrows it under `dbmu'.  Batches commit in the
+ * order they were handed over, each with the checkpoints set while it
+ * was filled, so a crash loses at most the uncommitted batches and
+ * repeats nothing.
  *
  * One commit is:
  *	tlsflow_ensure_day(d) for each new day	(own transaction)
@@ -47,9 +50,33 @@
 #define STORE_COPY_CHUNK (64 * 1024) /* bytes per PQputCopyData */
 #define STORE_ARRAY_MAX (256u << 20) /* bytes of one array parameter */
 
+/* One rollup row of a batch: its key and what the batch adds to it. */
+struct rkey {
+	uint32_t hash;
+	int32_t day;
+	uint8_t dir, tls, result, trust;
+	uint16_t dom_len;
+	size_t dom_off; /* into the batch's domain bytes */
+	uint64_t sessions, messages;
+};
+
+/*
+ * A batch as the database will take it: the events already encoded as
+ * binary COPY rows (a few hundred bytes each, where a struct tls_event is
+ * 2 KB) and already added up into rollup rows (open addressing on
+ * `slot', index + 1 into `key').  Encoding happens in store_add(), on
+ * the caller's thread; the writer only sends.
+ */
 struct batch {
-	struct tls_event *ev;
+	char *rows;
+	size_t len, cap; /* bytes of rows; cap <= maxev * COPY_ROW_AVG_MAX */
 	size_t nev;
+	struct rkey *key;
+	size_t nkey;
+	uint32_t *slot;
+	size_t nslot; /* a power of two >= 2 * maxev */
+	char *dom;
+	size_t domlen, domcap;
 	struct store_ckpt ck[STORE_CKPT_MAX];
 	size_t nck;
 };
@@ -65,6 +92,7 @@ struct store {
 	char *conninfo;
 	char *host; /* the checkpoints' host, fixed at open */
 	size_t maxev;
+	size_t maxbytes;	    /* of one batch's encoded rows */
 	struct timespec last_flush; /* caller's: last hand-over */
 
 	pthread_mutex_t mu; /* everything below, except as noted */
@@ -86,7 +114,7 @@ struct store {
 	int32_t days[STORE_DAYS_MAX]; /* partitions known to exist */
 	size_t ndays;
 	bool uncertain; /* COMMIT sent, answer lost */
-	size_t *idx;	/* rollup sort order */
+	size_t *idx; /* rollup sort order (maxev: one row per event at most) */
 };
 static double
 mono_now(struct timespec *ts)
@@ -209,8 +237,8 @@ ensure_days(struct store *st, const struct batch *b)
 	size_t i, j;
 	int32_t d;
 
-	for (i = 0; i < b->nev; i++) {
-		d = ev_day(&b->ev[i]);
+	for (i = 0; i < b->nkey; i++) {
+		d = b->key[i].day;
 		for (j = 0; j < st->ndays; j++)
 			if (st->days[j] == d)
 				break;
@@ -238,6 +266,8 @@ ensure_days(struct store *st, const struct batch *b)
 	(4 * (EV_HOST_MAX + 1) + 2 * (EV_ADDR_MAX + 1) + EV_TLSVER_MAX +       \
 	    EV_CIPHER_MAX + EV_REASON_MAX + 9 * EV_QIDS_MAX + EV_ORIGIN_MAX +  \
 	    1024)
+/* Bytes of encoded rows per event a batch may average (real ones: ~300). */
+#define COPY_ROW_AVG_MAX 1024
 #define PG_EPOCH_US INT64_C(946684800000000) /* 2000-01-01 in Unix us */
 #define PG_TEXTOID 25
 #define PGSQL_AF_INET 2 /* PostgreSQL's inet family codes */
@@ -415,10 +445,10 @@ copy_row(char *p, const struct tls_event *ev)
 static int
 copy_batch(struct store *st, const struct batch *b)
 {
-	char *chunk, *p;
+	char trailer[2];
 	PGresult *res;
-	size_t i;
-	int rc = -1;
+	size_t off, n;
+	int rc = 0;
 
 	res = PQexec(st->db,
 	    "COPY sessions (ts, source, host, direction, domain, peer_host,"
@@ -432,26 +462,21 @@ copy_batch(struct store *st, const struct batch *b)
 		return -1;
 	}
 	PQclear(res);
-	chunk = xmalloc(STORE_COPY_CHUNK + COPY_ROW_MAX);
-	memcpy(chunk, copy_header, COPY_HEADER_LEN);
-	p = chunk + COPY_HEADER_LEN;
-	for (i = 0; i < b->nev; i++) {
-		p = copy_row(p, &b->ev[i]);
-		if (i + 1 == b->nev)
-			p = put_be16(p, UINT16_MAX); /* trailer: -1 */
-		if ((size_t)(p - chunk) >= STORE_COPY_CHUNK ||
-		    i + 1 == b->nev) {
-			if (PQputCopyData(st->db, chunk, (int)(p - chunk)) != 1)
-				break;
-			p = chunk;
-		}
+	(void)put_be16(trailer, UINT16_MAX); /* -1 */
+	if (PQputCopyData(st->db, copy_header, COPY_HEADER_LEN) != 1)
+		rc = -1;
+	for (off = 0; rc == 0 && off < b->len; off += n) {
+		n = b->len - off < STORE_COPY_CHUNK ? b->len - off
+						    : STORE_COPY_CHUNK;
+		if (PQputCopyData(st->db, b->rows + off, (int)n) != 1)
+			rc = -1;
 	}
-	free(chunk);
-	if (PQputCopyEnd(st->db, i == b->nev ? NULL : "aborted") != 1) {
+	if (rc == 0 && PQputCopyData(st->db, trailer, 2) != 1)
+		rc = -1;
+	if (PQputCopyEnd(st->db, rc == 0 ? NULL : "aborted") != 1) {
 		log_warnx("store: copy: %s", PQerrorMessage(st->db));
 		return -1;
 	}
-	rc = i == b->nev ? 0 : -1;
 	while ((res = PQgetResult(st->db)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			if (rc == 0)
@@ -464,21 +489,115 @@ copy_batch(struct store *st, const struct batch *b)
 	return rc;
 }
 
+/* The rollup key of an event, and its hash (FNV-1a). */
+static void
+rkey_of(const struct tls_event *ev, struct rkey *k)
+{
+	const unsigned char *c;
+	uint32_t h = 2166136261u;
+
+	memset(k, 0, sizeof(*k));
+	k->day = ev_day(ev);
+	k->dir = (uint8_t)ev->dir;
+	k->tls = (uint8_t)ev->tls;
+	k->result = (uint8_t)ev->result;
+	k->trust = (uint8_t)ev->trust;
+	k->dom_len = (uint16_t)strlen(ev->domain);
+	for (c = (const unsigned char *)ev->domain; *c != '\0'; c++)
+		h = (h ^ *c) * 16777619u;
+	h = (h ^ (uint32_t)k->day) * 16777619u;
+	h = (h ^ ((uint32_t)k->dir << 24 | (uint32_t)k->tls << 16 |
+		     (uint32_t)k->result << 8 | k->trust)) *
+	    16777619u;
+	k->hash = h;
+}
+
+static bool
+rkey_same(const struct batch *b, const struct rkey *k, const struct rkey *e,
+    const char *domain)
+{
+	return e->hash == k->hash && e->day == k->day && e->dir == k->dir &&
+	       e->tls == k->tls && e->result == k->result &&
+	       e->trust == k->trust && e->dom_len == k->dom_len &&
+	       memcmp(b->dom + e->dom_off, domain, k->dom_len) == 0;
+}
+
+/* Add an event's session and messages to its rollup row. */
+static void
+batch_roll(struct batch *b, const struct tls_event *ev)
+{
+	struct rkey k, *e;
+	size_t i;
+
+	rkey_of(ev, &k);
+	for (i = k.hash & (b->nslot - 1); b->slot[i] != 0;
+	     i = (i + 1) & (b->nslot - 1)) {
+		e = &b->key[b->slot[i] - 1];
+		if (rkey_same(b, &k, e, ev->domain)) {
+			e->sessions++;
+			e->messages += ev->messages;
+			return;
+		}
+	}
+	/* A new row (at most one per event: nkey <= maxev < nslot). */
+	if (b->domlen + k.dom_len + 1 > b->domcap) {
+		b->domcap = (b->domlen + k.dom_len + 1) * 2;
+		b->dom = xreallocarray(b->dom, b->domcap, 1);
+	}
+	k.dom_off = b->domlen;
+	memcpy(b->dom + b->domlen, ev->domain, k.dom_len + 1u);
+	b->domlen += k.dom_len + 1u;
+	k.sessions = 1;
+	k.messages = ev->messages;
+	b->key[b->nkey++] = k;
+	b->slot[i] = (uint32_t)b->nkey;
+}
+
+static void
+batch_init(struct batch *b, size_t maxev)
+{
+	memset(b, 0, sizeof(*b));
+	b->key = xreallocarray(NULL, maxev, sizeof(*b->key));
+	for (b->nslot = 16; b->nslot < 2 * maxev; b->nslot *= 2)
+		;
+	b->slot = xcalloc(b->nslot, sizeof(*b->slot));
+}
+
+static void
+batch_reset(struct batch *b)
+{
+	if (b->nkey > 0)
+		memset(b->slot, 0, b->nslot * sizeof(*b->slot));
+	b->len = 0;
+	b->nev = 0;
+	b->nkey = 0;
+	b->domlen = 0;
+	b->nck = 0;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	free(b->rows);
+	free(b->key);
+	free(b->slot);
+	free(b->dom);
+}
+
 /* Sort key of the rollup: (day, direction, domain, tls, result, trust). */
 static int
 rollup_cmp(const void *a, const void *b, void *arg)
 {
-	const struct tls_event *ev = arg;
-	const struct tls_event *x = &ev[*(const size_t *)a];
-	const struct tls_event *y = &ev[*(const size_t *)b];
-	int32_t dx = ev_day(x), dy = ev_day(y);
+	const struct batch *bt = arg;
+	const struct rkey *x = &bt->key[*(const size_t *)a];
+	const struct rkey *y = &bt->key[*(const size_t *)b];
 	int c;
 
-	if (dx != dy)
-		return dx < dy ? -1 : 1;
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
 	if (x->dir != y->dir)
 		return x->dir < y->dir ? -1 : 1;
-	if ((c = strcmp(x->domain, y->domain)) != 0)
+	if ((c = strcmp(bt->dom + x->dom_off, bt->dom + y->dom_off)) != 0)
 		return c;
 	if (x->tls != y->tls)
 		return x->tls < y->tls ? -1 : 1;
@@ -524,49 +643,42 @@ nz(const char *s)
 }
 
 static int
-rollup(struct store *st, const struct batch *b)
+rollup(struct store *st, struct batch *b)
 {
 	struct buf a[RA_N];
 	const char *params[RA_N];
 	char day[16], num[24];
-	uint64_t sess = 0, msgs = 0;
 	size_t i, k;
 	int rc = -1;
 
-	for (i = 0; i < b->nev; i++)
+	for (i = 0; i < b->nkey; i++)
 		st->idx[i] = i;
-	qsort_r(st->idx, b->nev, sizeof(*st->idx), rollup_cmp, b->ev);
+	qsort_r(st->idx, b->nkey, sizeof(*st->idx), rollup_cmp, b);
 	for (k = 0; k < RA_N; k++) {
 		buf_init(&a[k], STORE_ARRAY_MAX);
 		if (buf_addc(&a[k], '{') == -1)
 			goto out;
 	}
-	for (i = 0; i < b->nev; i++) {
-		const struct tls_event *ev = &b->ev[st->idx[i]];
+	for (i = 0; i < b->nkey; i++) {
+		const struct rkey *e = &b->key[st->idx[i]];
 
-		sess++;
-		msgs += ev->messages;
-		if (i + 1 < b->nev &&
-		    rollup_cmp(&st->idx[i], &st->idx[i + 1], b->ev) == 0)
-			continue;
-		day_text(ev_day(ev), day);
+		day_text(e->day, day);
 		if (arr_add(&a[RA_DAY], day) == -1 ||
-		    arr_add(&a[RA_DIR], nz(ev_dir_name(ev->dir))) == -1 ||
-		    arr_add(&a[RA_DOMAIN], ev->domain) == -1 ||
-		    arr_add(&a[RA_TLS], nz(ev_tls_name(ev->tls))) == -1 ||
-		    arr_add(&a[RA_RESULT], nz(ev_result_name(ev->result))) ==
+		    arr_add(&a[RA_DIR], nz(ev_dir_name(e->dir))) == -1 ||
+		    arr_add(&a[RA_DOMAIN], b->dom + e->dom_off) == -1 ||
+		    arr_add(&a[RA_TLS], nz(ev_tls_name(e->tls))) == -1 ||
+		    arr_add(&a[RA_RESULT], nz(ev_result_name(e->result))) ==
 			-1 ||
-		    arr_add(&a[RA_TRUST], nz(ev_trust_name(ev->trust))) == -1)
+		    arr_add(&a[RA_TRUST], nz(ev_trust_name(e->trust))) == -1)
 			goto out;
 		(void)snprintf(
-		    num, sizeof(num), "%llu", (unsigned long long)sess);
+		    num, sizeof(num), "%llu", (unsigned long long)e->sessions);
 		if (arr_add(&a[RA_SESS], num) == -1)
 			goto out;
 		(void)snprintf(
-		    num, sizeof(num), "%llu", (unsigned long long)msgs);
+		    num, sizeof(num), "%llu", (unsigned long long)e->messages);
 		if (arr_add(&a[RA_MSGS], num) == -1)
 			goto out;
-		sess = msgs = 0;
 	}
 	for (k = 0; k < RA_N; k++) {
 		if (buf_addc(&a[k], '}') == -1)
@@ -703,8 +815,7 @@ ensure_conn(struct store *st, bool quiet)
  * COMMIT answer was lost is decided by reading its checkpoints back.
  */
 static int
-write_batch(
-    struct store *st, const struct batch *b, bool quiet, const char **why)
+write_batch(struct store *st, struct batch *b, bool quiet, const char **why)
 {
 	PGresult *res;
 	int r;
@@ -761,8 +872,7 @@ work_done(struct store *st)
 {
 	st->st.events += st->work.nev;
 	st->st.batches++;
-	st->work.nev = 0;
-	st->work.nck = 0;
+	batch_reset(&st->work);
 	if (st->down) {
 		log_info("store: database is back after %lld s; writing "
 			 "again",
@@ -858,8 +968,11 @@ store_open(const char *conninfo, size_t batch_max)
 	st->conninfo = xstrdup(conninfo);
 	st->host = xstrdup(config_hostname());
 	st->maxev = batch_max ? batch_max : 1;
-	st->fill.ev = xreallocarray(NULL, st->maxev, sizeof(*st->fill.ev));
-	st->work.ev = xreallocarray(NULL, st->maxev, sizeof(*st->work.ev));
+	st->maxbytes = st->maxev * COPY_ROW_AVG_MAX;
+	if (st->maxbytes < COPY_ROW_MAX)
+		st->maxbytes = COPY_ROW_MAX;
+	batch_init(&st->fill, st->maxev);
+	batch_init(&st->work, st->maxev);
 	st->idx = xreallocarray(NULL, st->maxev, sizeof(*st->idx));
 	st->retry_max = cf_retry_max;
 	(void)mono_now(&st->last_flush);
@@ -904,8 +1017,8 @@ store_free(struct store *st)
 	(void)pthread_cond_destroy(&st->cv);
 	free(st->conninfo);
 	free(st->host);
-	free(st->fill.ev);
-	free(st->work.ev);
+	batch_free(&st->fill);
+	batch_free(&st->work);
 	free(st->idx);
 	free(st);
 }
@@ -936,9 +1049,21 @@ store_load_ckpt(
 int
 store_add(struct store *st, const struct tls_event *ev)
 {
-	if (st->fill.nev == st->maxev)
+	struct batch *b = &st->fill;
+	size_t cap;
+
+	if (store_full(st))
 		return -1;
-	st->fill.ev[st->fill.nev++] = *ev;
+	if (b->len + COPY_ROW_MAX > b->cap) {
+		cap = b->cap * 2 > b->len + COPY_ROW_MAX
+			  ? b->cap * 2
+			  : b->len + COPY_ROW_MAX;
+		b->cap = cap < st->maxbytes ? cap : st->maxbytes;
+		b->rows = xreallocarray(b->rows, b->cap, 1);
+	}
+	b->len = (size_t)(copy_row(b->rows + b->len, ev) - b->rows);
+	batch_roll(b, ev);
+	b->nev++;
 	return 0;
 }
 
@@ -963,7 +1088,10 @@ store_set_ckpt(struct store *st, const struct store_ckpt *ck)
 bool
 store_full(const struct store *st)
 {
-	return st->fill.nev == st->maxev;
+	const struct batch *b = &st->fill;
+
+	return b->nev == st->maxev ||
+	       (b->nev > 0 && b->len + COPY_ROW_MAX > st->maxbytes);
 }
 
 size_t
@@ -1006,8 +1134,7 @@ hand_over(struct store *st)
 
 	st->work = st->fill;
 	st->fill = tmp;
-	st->fill.nev = 0;
-	st->fill.nck = 0;
+	batch_reset(&st->fill);
 	st->retry_max = cf_retry_max;
 	st->state = W_BUSY;
 	(void)mono_now(&st->last_flush);
