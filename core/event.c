@@ -207,6 +207,48 @@ ev_setcstr(struct tls_event *ev, char *field, size_t size, const char *s)
 	ev_setstr(ev, field, size, &sp);
 }
 
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * "a.b.c.d" exactly as glibc's inet_pton(AF_INET) accepts it (four
+ * decimal octets of at most 255, no leading zero, nothing else), which
+ * is also what inet_ntop() would print: such a quad is copied as it is,
+ * skipping inet_ntop()'s sprintf(), a tenth of a parser's time when
+ * every line carries an address.
+ */
+static bool
+canonical_quad(const char *p, size_t len)
+{
+	const char *end = p + len;
+	unsigned octets, v;
+
+	if (len < 7 || len > 15)
+		return false;
+	for (octets = 0;; octets++) {
+		if (p >= end || !is_digit(*p))
+			return false;
+		v = (unsigned)(*p++ - '0');
+		if (p < end && is_digit(*p)) {
+			if (v == 0)
+				return false;
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < end && is_digit(*p)) {
+				v = v * 10 + (unsigned)(*p++ - '0');
+				if (v > 255 || (p < end && is_digit(*p)))
+					return false;
+			}
+		}
+		if (octets == 3)
+			return p == end;
+		if (p >= end || *p++ != '.')
+			return false;
+	}
+}
+
 int
 ev_setaddr(struct tls_event *ev, char *field, const struct span *sp)
 {
@@ -217,6 +259,11 @@ ev_setaddr(struct tls_event *ev, char *field, const struct span *sp)
 	(void)ev;
 	if (sp->len == 0 || sp->len > EV_ADDR_MAX)
 		return -1;
+	if (canonical_quad(sp->p, sp->len)) {
+		memcpy(field, sp->p, sp->len);
+		field[sp->len] = '\0';
+		return 0;
+	}
 	memcpy(tmp, sp->p, sp->len);
 	tmp[sp->len] = '\0';
 	af = memchr(tmp, ':', sp->len) != NULL ? AF_INET6 : AF_INET;

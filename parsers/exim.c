@@ -84,6 +84,10 @@
 #define EX_FIELD_MAX 4096		    /* longest field scanned */
 #define EX_HELO_MAX 255
 
+/* The masks of struct exim have one bit per entry. */
+_Static_assert(EX_PRE_MAX == 64, "EX_PRE_MAX must be 64");
+#define EX_BIT(i) (UINT64_C(1) << (i))
+
 /* A line's flag (MTA-LOGS.md 3.1). */
 enum ex_flag {
 	EX_ARRIVAL = 1, /* <= */
@@ -109,10 +113,12 @@ struct ex_fields {
 	struct span text; /* after the first ": ": the error message */
 };
 
-/* A reason line or a session waiting for its delivery line. */
+/*
+ * A reason line or a session waiting for its delivery line.  Whether an
+ * entry is in use, and whether it is a session (ev is a finished failed
+ * session waiting for a domain), are bits of struct exim's masks.
+ */
 struct ex_pre {
-	bool live;
-	bool session; /* ev is a finished failed session waiting for a domain */
 	uint8_t qid_len;
 	char qid[EX_QID_MAX + 1];
 	char ip[EV_ADDR_MAX + 1];
@@ -128,8 +134,15 @@ struct exim {
 	exim_emit_fn *emit;
 	void *arg;
 	char host[EV_HOST_MAX + 1]; /* opts.host */
+	size_t host_len;
 	int64_t now_us;
 	uint32_t npre;
+	/*
+	 * Bit i of pre_live: pre[i] is in use; of pre_sess: it is a waiting
+	 * session.  Lookups run over the set bits only, in index order.
+	 */
+	uint64_t pre_live, pre_sess;
+	int64_t pre_oldest; /* at most the t_us of every entry in use */
 	struct ex_pre pre[EX_PRE_MAX];
 	struct tls_event tmp; /* the event being built */
 };
@@ -145,11 +158,41 @@ struct ex_line {
 /* ------------------------------------------------------------------ */
 /* Small readers. */
 
+/* span_eq() inline: the literal's length becomes a constant. */
+static inline bool
+ex_eq(const struct span *sp, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return sp->len == n && memcmp(sp->p, lit, n) == 0;
+}
+
+/* ASCII letters and digits: every line's message id is read with it. */
+/* clang-format off */
+static const uint8_t ex_alnum_tab[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* clang-format on */
+
 static bool
 ex_alnum(char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z');
+	return ex_alnum_tab[(unsigned char)c] != 0;
 }
 
 /* n alphanumerics. */
@@ -176,14 +219,18 @@ ex_qid(const char **s, const char *end, struct span *qid)
 	const char *p = *s;
 	size_t mid, tail;
 
-	if (!ex_alnums(p, end, 6) || end - p < 7 || p[6] != '-')
+	/* The run of alphanumerics between the dashes is 6 or 11 long. */
+	if (end - p < 17 || p[6] != '-' || !ex_alnums(p, end, 6) ||
+	    !ex_alnums(p + 7, end, 6))
 		return -1;
-	for (mid = 0; p + 7 + mid < end && ex_alnum(p[7 + mid]); mid++)
-		;
-	if ((mid != 6 && mid != 11) || p + 7 + mid >= end || p[7 + mid] != '-')
+	if (p[13] == '-')
+		mid = 6;
+	else if (ex_alnums(p + 13, end, 5) && p + 18 < end && p[18] == '-')
+		mid = 11;
+	else
 		return -1;
 	p += 8 + mid;
-	for (tail = 0; p + tail < end && ex_alnum(p[tail]); tail++)
+	for (tail = 0; p + tail < end && tail < 5 && ex_alnum(p[tail]); tail++)
 		;
 	if ((tail != 2 && tail != 4) || p + tail >= end || p[tail] != ' ')
 		return -1;
@@ -225,6 +272,33 @@ ex_time(struct syslog_clock *c, const char **s, const char *end, int64_t *us)
 	int64_t t;
 	int sign;
 
+	/*
+	 * Most lines share their second with the line before: then only
+	 * the ".123" and the space after need reading.  A zone offset needs
+	 * the fields, so it takes the long way.
+	 */
+	if (end - p >= 20 && p[10] == ' ' && syslog_stamp_get(c, p, 19, &t)) {
+		const char *q = p + 19;
+
+		if (*q == '.') {
+			if (end - q < 4 || !ex_digit(q[1]) || !ex_digit(q[2]) ||
+			    !ex_digit(q[3]))
+				return -1;
+			ms = (unsigned)(q[1] - '0') * 100 +
+			     (unsigned)(q[2] - '0') * 10 +
+			     (unsigned)(q[3] - '0');
+			q += 4;
+		}
+		if (!(end - q >= 6 && q[0] == ' ' &&
+			(q[1] == '+' || q[1] == '-') && ex_digit(q[2]))) {
+			if (q >= end || *q != ' ')
+				return -1;
+			*us = t * 1000000 + (int64_t)ms * 1000;
+			*s = q + 1;
+			return 0;
+		}
+		ms = 0; /* a zone offset: read the fields below */
+	}
 	if (scan_digits(&p, end, 4, &y) == -1 || scan_lit(&p, end, "-") == -1 ||
 	    scan_digits(&p, end, 2, &mon) == -1 ||
 	    scan_lit(&p, end, "-") == -1 ||
@@ -240,6 +314,7 @@ ex_time(struct syslog_clock *c, const char **s, const char *end, int64_t *us)
 	if (syslog_local_to_utc(c, (int)y, (int)mon, (int)day, (int)h, (int)mi,
 		(int)sec, &t) == -1)
 		return -1;
+	syslog_stamp_put(c, *s, 19, t);
 	/* " +0100": the zone is explicit, local time does not apply. */
 	if (end - p >= 6 && p[0] == ' ' && (p[1] == '+' || p[1] == '-') &&
 	    ex_digit(p[2])) {
@@ -297,6 +372,8 @@ ex_pid(const char **s, const char *end, uint32_t *pid)
 	const char *p = *s;
 	uint64_t v;
 
+	if (p >= end || *p != '[')
+		return; /* the common case: no +pid selector */
 	if (scan_lit(&p, end, "[") == 0 &&
 	    scan_uint(&p, end, UINT32_MAX, &v) == 0 &&
 	    scan_lit(&p, end, "] ") == 0) {
@@ -353,10 +430,10 @@ ex_peer(const char **s, const char *end, struct ex_peer *pp)
 	if (p < end && *p == '(') {
 		p++;
 		if (scan_until(&p, end, ')', EX_HELO_MAX, &pp->helo) == -1 ||
-		    scan_lit(&p, end, " ") == -1)
+		    p >= end || *p++ != ' ')
 			return -1;
 	}
-	if (scan_lit(&p, end, "[") == -1 ||
+	if (p >= end || *p++ != '[' ||
 	    scan_until(&p, end, ']', EV_ADDR_MAX, &pp->ip) == -1)
 		return -1;
 	if (p < end && *p == ':' && p + 1 < end && ex_digit(p[1])) {
@@ -392,6 +469,42 @@ ex_quoted(const char **s, const char *end, struct span *v)
 	return 0;
 }
 
+/* scan_spaces() inline: once per field. */
+static void
+ex_spaces(const char **s, const char *end)
+{
+	const char *p = *s;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	*s = p;
+}
+
+/*
+ * scan_word(s, end, EX_FIELD_MAX, tok) through memchr(): the fields are
+ * most of every line, and long ones (X=, id=, C="...") are common.
+ */
+static int
+ex_word(const char **s, const char *end, struct span *tok)
+{
+	size_t avail = (size_t)(end - *s);
+	const char *q;
+
+	q = memchr(
+	    *s, ' ', avail < EX_FIELD_MAX + 1 ? avail : EX_FIELD_MAX + 1);
+	if (q == NULL) {
+		if (avail > EX_FIELD_MAX)
+			return -1;
+		q = end;
+	}
+	if (q == *s)
+		return -1;
+	tok->p = *s;
+	tok->len = (size_t)(q - *s);
+	*s = q;
+	return 0;
+}
+
 /* A field name "X" or "CV" followed by "=": its length, else 0. */
 static size_t
 ex_key(const char *p, const char *end)
@@ -416,14 +529,21 @@ ex_fields(const char *p, const char *end, struct ex_fields *f)
 	struct span v, tok;
 	size_t k;
 
-	memset(f, 0, sizeof(*f));
+	/*
+	 * Not memset(): this runs for most lines and the struct is large.
+	 * host and iface are read only when has_host and has_i say so.
+	 */
+	f->has_host = f->has_x = f->has_cv = f->has_p = f->has_a = false;
+	f->has_i = f->connfail = false;
+	f->x.p = f->cv.p = f->dn.p = f->p.p = f->text.p = NULL;
+	f->x.len = f->cv.len = f->dn.len = f->p.len = f->text.len = 0;
 	for (;;) {
-		(void)scan_spaces(&p, end);
+		ex_spaces(&p, end);
 		if (p >= end)
 			return 0;
 		if (*p == ':') { /* "H=mx [ip]: text" */
 			p++;
-			(void)scan_spaces(&p, end);
+			ex_spaces(&p, end);
 			f->text.p = p;
 			f->text.len = (size_t)(end - p);
 			return 0;
@@ -452,12 +572,12 @@ ex_fields(const char *p, const char *end, struct ex_fields *f)
 			p = q;
 			continue;
 		}
-		if (scan_word(&p, end, EX_FIELD_MAX, &tok) == -1)
+		if (ex_word(&p, end, &tok) == -1)
 			return -1;
 		if (tok.p[tok.len - 1] == ':') {
 			/* "T=remote_smtp:" or "(-44):": the text follows. */
 			tok.len--;
-			(void)scan_spaces(&p, end);
+			ex_spaces(&p, end);
 			f->text.p = p;
 			f->text.len = (size_t)(end - p);
 			end = p; /* nothing after is a field */
@@ -599,10 +719,14 @@ ex_start(struct exim *ex, const struct ex_line *L, enum ev_dir dir)
 	ev->end_off = L->off;
 	if (L->m->host.len > 0)
 		ev_setstr(ev, ev->host, sizeof(ev->host), &L->m->host);
-	else
-		ev_setcstr(ev, ev->host, sizeof(ev->host), ex->host);
+	else {
+		struct span h = {ex->host, ex->host_len};
+
+		ev_setstr(ev, ev->host, sizeof(ev->host), &h);
+	}
+	/* ev_addqid() on an empty list: a message id always fits. */
 	if (L->qid.len > 0)
-		ev_addqid(ev, &L->qid);
+		ev_setstr(ev, ev->queue_ids, sizeof(ev->queue_ids), &L->qid);
 }
 
 /* The peer into the event; -1 when its address is not an IP literal. */
@@ -662,12 +786,12 @@ ex_set_cv(struct tls_event *ev, const struct ex_fields *f)
 {
 	if (!f->has_cv)
 		return;
-	if (span_eq(&f->cv, "yes"))
+	if (ex_eq(&f->cv, "yes"))
 		ev->trust = EV_TRUST_VERIFIED;
-	else if (span_eq(&f->cv, "dane")) {
+	else if (ex_eq(&f->cv, "dane")) {
 		ev->trust = EV_TRUST_VERIFIED;
 		ev->policy = EV_POL_TLSA;
-	} else if (span_eq(&f->cv, "no"))
+	} else if (ex_eq(&f->cv, "no"))
 		/*
 		 * Inbound, Exim 4.96 logs CV=no also for a client that sent
 		 * no certificate at all: without DN= it is anonymous.
@@ -699,30 +823,37 @@ ex_emit(struct exim *ex, struct tls_event *ev)
 /* ------------------------------------------------------------------ */
 /* Reasons and waiting sessions. */
 
+/* The entry leaves the table (a waiting session is not emitted). */
+static void
+ex_pre_free(struct exim *ex, const struct ex_pre *e)
+{
+	uint64_t bit = EX_BIT(e - ex->pre);
+
+	ex->pre_live &= ~bit;
+	ex->pre_sess &= ~bit;
+	ex->npre--;
+}
+
 static void
 ex_pre_drop(struct exim *ex, struct ex_pre *e, int64_t off)
 {
-	if (e->session) {
+	if (ex->pre_sess & EX_BIT(e - ex->pre)) {
 		e->ev.end_off = off;
 		ex_emit(ex, &e->ev);
 	}
-	e->live = false;
-	ex->npre--;
+	ex_pre_free(ex, e);
 }
 
 static struct ex_pre *
 ex_pre_find(
     struct exim *ex, const struct span *qid, const char *ip, bool session)
 {
-	uint32_t i;
+	uint64_t m = session ? ex->pre_sess : ex->pre_live & ~ex->pre_sess;
 
-	if (ex->npre == 0)
-		return NULL;
-	for (i = 0; i < EX_PRE_MAX; i++) {
-		struct ex_pre *e = &ex->pre[i];
+	for (; m != 0; m &= m - 1) {
+		struct ex_pre *e = &ex->pre[__builtin_ctzll(m)];
 
-		if (e->live && e->session == session &&
-		    e->qid_len == qid->len &&
+		if (e->qid_len == qid->len &&
 		    memcmp(e->qid, qid->p, qid->len) == 0 &&
 		    (ip == NULL || strcmp(e->ip, ip) == 0))
 			return e;
@@ -734,24 +865,23 @@ ex_pre_find(
 static struct ex_pre *
 ex_pre_new(struct exim *ex, const struct ex_line *L, const char *ip)
 {
-	struct ex_pre *e = NULL, *old = NULL;
+	struct ex_pre *e, *old = NULL;
 	uint32_t i;
 
-	for (i = 0; i < EX_PRE_MAX; i++) {
-		if (!ex->pre[i].live) {
-			e = &ex->pre[i];
-			break;
-		}
-		if (old == NULL || ex->pre[i].off < old->off)
-			old = &ex->pre[i];
-	}
-	if (e == NULL) {
+	if (~ex->pre_live != 0)
+		e = &ex->pre[__builtin_ctzll(~ex->pre_live)];
+	else {
+		for (i = 0; i < EX_PRE_MAX; i++)
+			if (old == NULL || ex->pre[i].off < old->off)
+				old = &ex->pre[i];
 		ex->st->evicted++;
 		ex_pre_drop(ex, old, L->off);
 		e = old;
 	}
 	memset(e, 0, offsetof(struct ex_pre, ev));
-	e->live = true;
+	if (ex->npre == 0 || L->m->ts_us < ex->pre_oldest)
+		ex->pre_oldest = L->m->ts_us;
+	ex->pre_live |= EX_BIT(e - ex->pre);
 	ex->npre++;
 	memcpy(e->qid, L->qid.p, L->qid.len);
 	e->qid_len = (uint8_t)L->qid.len;
@@ -765,16 +895,23 @@ ex_pre_new(struct exim *ex, const struct ex_line *L, const char *ip)
 static void
 ex_expire(struct exim *ex, int64_t off)
 {
-	uint32_t i;
+	uint64_t m;
+	int64_t oldest;
+	unsigned i;
 
-	if (ex->npre == 0)
+	/* Nothing can have expired while the oldest entry has not. */
+	if (ex->npre == 0 || ex->now_us - ex->pre_oldest <= EX_WAIT_US)
 		return;
-	for (i = 0; i < EX_PRE_MAX; i++)
-		if (ex->pre[i].live &&
-		    ex->now_us - ex->pre[i].t_us > EX_WAIT_US) {
+	oldest = ex->now_us;
+	for (m = ex->pre_live; m != 0; m &= m - 1) {
+		i = (unsigned)__builtin_ctzll(m);
+		if (ex->now_us - ex->pre[i].t_us > EX_WAIT_US) {
 			ex->st->expired++;
 			ex_pre_drop(ex, &ex->pre[i], off);
-		}
+		} else if (ex->pre[i].t_us < oldest)
+			oldest = ex->pre[i].t_us;
+	}
+	ex->pre_oldest = oldest;
 }
 
 /*
@@ -814,8 +951,7 @@ ex_join_reason(struct exim *ex, const struct ex_line *L, bool failed)
 			ev_setcstr(
 			    ev, ev->reason, sizeof(ev->reason), e->reason);
 	}
-	e->live = false;
-	ex->npre--;
+	ex_pre_free(ex, e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -841,11 +977,11 @@ ex_outbound(
 	enum ev_result fres = EV_RES_NONE;
 	const char *q;
 
-	if (scan_word(&s, end, EX_FIELD_MAX, &addr) == -1)
+	if (ex_word(&s, end, &addr) == -1)
 		return PARSE_MALFORMED;
 	q = s;
 	(void)scan_spaces(&q, end);
-	if (q < end && *q == '<' && scan_word(&q, end, EX_FIELD_MAX, &top) == 0)
+	if (q < end && *q == '<' && ex_word(&q, end, &top) == 0)
 		s = q;
 	if (ex_fields(s, end, &f) == -1)
 		return PARSE_MALFORMED;
@@ -866,7 +1002,8 @@ ex_outbound(
 		    scan_find(f.text.p, h, "No route to host") != NULL ||
 		    scan_find(f.text.p, h, "Network is unreachable") != NULL;
 		f.has_host = g.has_host;
-		f.host = g.host;
+		if (g.has_host)
+			f.host = g.host;
 		f.text = g.text;
 	}
 	if (f.text.len > 0)
@@ -934,17 +1071,17 @@ ex_proto_tls(const struct span *p, bool *auth)
 		v.p += 4;
 		v.len -= 4;
 	}
-	if (span_eq(&v, "esmtps") || span_eq(&v, "smtps") ||
-	    span_eq(&v, "ssmtp") || span_eq(&v, "essmtp"))
+	if (ex_eq(&v, "esmtps") || ex_eq(&v, "smtps") || ex_eq(&v, "ssmtp") ||
+	    ex_eq(&v, "essmtp"))
 		return EV_TLS_OK;
-	if (span_eq(&v, "esmtpsa") || span_eq(&v, "essmtpa") ||
-	    span_eq(&v, "smtpsa")) {
+	if (ex_eq(&v, "esmtpsa") || ex_eq(&v, "essmtpa") ||
+	    ex_eq(&v, "smtpsa")) {
 		*auth = true;
 		return EV_TLS_OK;
 	}
-	if (span_eq(&v, "esmtp") || span_eq(&v, "smtp"))
+	if (ex_eq(&v, "esmtp") || ex_eq(&v, "smtp"))
 		return EV_TLS_PLAIN;
-	if (span_eq(&v, "esmtpa") || span_eq(&v, "smtpa")) {
+	if (ex_eq(&v, "esmtpa") || ex_eq(&v, "smtpa")) {
 		*auth = true;
 		return EV_TLS_PLAIN;
 	}
@@ -968,7 +1105,7 @@ ex_arrival(struct exim *ex, const struct ex_line *L, const char *s)
 	bool auth = false;
 	enum ev_tls t = EV_TLS_UNKNOWN;
 
-	if (scan_word(&s, end, EX_FIELD_MAX, &sender) == -1)
+	if (ex_word(&s, end, &sender) == -1)
 		return PARSE_MALFORMED;
 	if (ex_fields(s, end, &f) == -1)
 		return PARSE_MALFORMED;
@@ -1098,7 +1235,7 @@ ex_downgrade(struct exim *ex, const struct ex_line *L)
 	ex_reason(ev, L->s, d);
 	ev->status = EV_ST_NONE;
 	e = ex_pre_new(ex, L, ev->peer_ip);
-	e->session = true;
+	ex->pre_sess |= EX_BIT(e - ex->pre);
 	e->off = ev->start_off;
 	e->ev = *ev;
 	return PARSE_EVENT;
@@ -1154,7 +1291,7 @@ exim_claims(const struct syslog_msg *m, bool strict)
 {
 	if (!strict)
 		return true;
-	return span_eq(&m->tag, "exim") || span_eq(&m->tag, "exim4");
+	return ex_eq(&m->tag, "exim") || ex_eq(&m->tag, "exim4");
 }
 
 enum parse_rc
@@ -1201,8 +1338,7 @@ exim_line(struct exim *ex, const struct syslog_msg *m, int64_t off)
 		if (span_startswith(
 			&(struct span){s, (size_t)(end - s)}, "TLS session: "))
 			return ex_downgrade(ex, &L);
-		if (span_eq(
-			&(struct span){s, (size_t)(end - s)}, "Completed") &&
+		if (ex_eq(&(struct span){s, (size_t)(end - s)}, "Completed") &&
 		    ex->npre > 0 &&
 		    ex_pre_find(ex, &L.qid, NULL, true) != NULL) {
 			ex_release(ex, &L, "");
@@ -1222,26 +1358,26 @@ exim_line(struct exim *ex, const struct syslog_msg *m, int64_t off)
 void
 exim_finish(struct exim *ex, int64_t off)
 {
-	uint32_t i;
+	uint64_t m;
 
-	for (i = 0; i < EX_PRE_MAX && ex->npre > 0; i++)
-		if (ex->pre[i].live)
-			ex_pre_drop(ex, &ex->pre[i], off);
+	for (m = ex->pre_live; m != 0; m &= m - 1)
+		ex_pre_drop(ex, &ex->pre[__builtin_ctzll(m)], off);
 }
 
 bool
 exim_min_start(const struct exim *ex, int64_t *off)
 {
-	uint32_t i;
+	uint64_t m;
 	bool any = false;
 
-	if (ex->npre == 0)
-		return false;
-	for (i = 0; i < EX_PRE_MAX; i++)
-		if (ex->pre[i].live && (!any || ex->pre[i].off < *off)) {
-			*off = ex->pre[i].off;
+	for (m = ex->pre_live; m != 0; m &= m - 1) {
+		const struct ex_pre *e = &ex->pre[__builtin_ctzll(m)];
+
+		if (!any || e->off < *off) {
+			*off = e->off;
 			any = true;
 		}
+	}
 	return any;
 }
 
@@ -1257,6 +1393,7 @@ exim_new(const struct parser_opts *o, struct parser_stats *st,
 	ev_init(&ex->tmp);
 	ev_setcstr(&ex->tmp, ex->host, sizeof(ex->host),
 	    o->host != NULL ? o->host : "");
+	ex->host_len = strlen(ex->host);
 	return ex;
 }
 

@@ -108,6 +108,12 @@ struct opensmtpd {
 	int64_t now_us, next_sweep, idle_us;
 	struct os_sess *sess;
 	uint32_t nsess, nlive;
+	/*
+	 * Entries [0, nused) have been in use; free_head lists those given
+	 * back.  Entries past nused are taken in order, so the table's
+	 * pages are touched only as the sessions need them.
+	 */
+	uint32_t nused;
 	int32_t free_head;
 	int32_t *bucket;
 	uint32_t bmask;
@@ -118,14 +124,56 @@ struct opensmtpd {
 /* ------------------------------------------------------------------ */
 /* Small readers. */
 
+/* span_eq() inline: the literal's length becomes a constant. */
+static inline bool
+os_eq(const struct span *sp, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return sp->len == n && memcmp(sp->p, lit, n) == 0;
+}
+
+/* Lower-case hex digits' values, else -1: every line's session id. */
+/* clang-format off */
+static const int8_t os_hex_tab[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+/* clang-format on */
+
 static int
 os_hex(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	return os_hex_tab[(unsigned char)c];
+}
+
+/*
+ * os_lit() inline: with the literal's length a constant, the many
+ * "is it this message" tests per line are a compare each.
+ */
+static inline int
+os_lit(const char **s, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - *s) < n || memcmp(*s, lit, n) != 0)
+		return -1;
+	*s += n;
+	return 0;
 }
 
 /* 16 lower-case hex digits (the session id); 5.x ids may be shorter. */
@@ -147,18 +195,27 @@ os_sid(const char **s, const char *end, uint64_t *sid)
 	return 0;
 }
 
-/* The value of " key=" in a "k=v k=\"v v\"" list; quotes stripped. */
+/*
+ * The value of " key=" in a "k=v k=\"v v\"" list; quotes stripped: the
+ * first place where the key follows the start or a space and '=' follows
+ * it (quoted text included, as before).  Found from the '=' signs, which
+ * are few, rather than by searching the key's text.
+ */
 static bool
 os_kv(const char *p, const char *end, const char *key, struct span *v)
 {
 	size_t kl = strlen(key);
-	const char *q;
+	const char *q, *eq;
 
-	for (q = p; (q = scan_find(q, end, key)) != NULL; q += kl) {
-		if ((q > p && q[-1] != ' ') || end - q <= (ptrdiff_t)kl ||
-		    q[kl] != '=')
+	if ((size_t)(end - p) <= kl)
+		return false;
+	for (eq = p + kl; eq < end; eq++) {
+		if ((eq = memchr(eq, '=', (size_t)(end - eq))) == NULL)
+			return false;
+		q = eq - kl;
+		if (memcmp(q, key, kl) != 0 || (q > p && q[-1] != ' '))
 			continue;
-		q += kl + 1;
+		q = eq + 1;
 		if (q < end && *q == '"') {
 			const char *e =
 			    memchr(q + 1, '"', (size_t)(end - q - 1));
@@ -234,6 +291,10 @@ os_open(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 	uint32_t i, b;
 	int32_t k;
 
+	if (os->free_head < 0 && os->nused < os->nsess) {
+		os->sess[os->nused].hnext = -1;
+		os->free_head = (int32_t)os->nused++;
+	}
 	if (os->free_head < 0) {
 		struct os_sess *old = NULL;
 
@@ -403,7 +464,7 @@ os_sweep(struct opensmtpd *os, int64_t off)
 	os_unpark(os, NULL, NULL, off, true);
 	if (os->nlive == 0)
 		return;
-	for (i = 0; i < os->nsess; i++)
+	for (i = 0; i < os->nused; i++)
 		if (os->sess[i].live &&
 		    os->now_us - os->sess[i].last_us > os->idle_us) {
 			os->st->expired++;
@@ -427,7 +488,7 @@ os_ciphers(struct os_sess *s, const char *p, const char *end)
 	const char *q;
 
 	s->flags |= OS_F_TLS;
-	if (scan_lit(&p, end, "version=") == 0) {
+	if (os_lit(&p, end, "version=") == 0) {
 		if (scan_until(&p, end, ',', EV_TLSVER_MAX, &ver) == 0)
 			ev_setstr(
 			    ev, ev->tls_version, sizeof(ev->tls_version), &ver);
@@ -458,14 +519,13 @@ os_ciphers(struct os_sess *s, const char *p, const char *end)
 static void
 os_trust(struct os_sess *s, const struct span *r)
 {
-	if (span_eq(r, "valid") || span_eq(r, "verified") ||
-	    span_eq(r, "success") || span_eq(r, "succeeded"))
+	if (os_eq(r, "valid") || os_eq(r, "verified") || os_eq(r, "success") ||
+	    os_eq(r, "succeeded"))
 		s->ev.trust = EV_TRUST_VERIFIED;
-	else if (span_eq(r, "unverified") || span_eq(r, "failure") ||
-		 span_eq(r, "failed") || span_eq(r, "invalid"))
+	else if (os_eq(r, "unverified") || os_eq(r, "failure") ||
+		 os_eq(r, "failed") || os_eq(r, "invalid"))
 		s->ev.trust = EV_TRUST_UNTRUSTED;
-	else if (span_startswith(r, "no certificate") ||
-		 span_eq(r, "unchecked"))
+	else if (span_startswith(r, "no certificate") || os_eq(r, "unchecked"))
 		s->ev.trust = EV_TRUST_ANONYMOUS;
 }
 
@@ -513,7 +573,7 @@ os_address(struct os_sess *s, const struct span *a)
 	if ((q = scan_find(p, end, "://")) != NULL) {
 		struct span scheme = {p, (size_t)(q - p)};
 
-		if (span_eq(&scheme, "smtp+notls"))
+		if (os_eq(&scheme, "smtp+notls"))
 			s->flags |= OS_F_NOTLS;
 		else if (span_startswith(&scheme, "lmtp"))
 			s->flags |= OS_F_INTERNAL;
@@ -536,8 +596,7 @@ os_address(struct os_sess *s, const struct span *a)
 	}
 	if (ev_setaddr(&s->ev, s->ev.peer_ip, &ip) == -1)
 		return -1;
-	if (scan_lit(&p, end, ":") == 0 &&
-	    scan_uint(&p, end, 65535, &port) == 0)
+	if (os_lit(&p, end, ":") == 0 && scan_uint(&p, end, 65535, &port) == 0)
 		s->ev.peer_port = (uint16_t)port;
 	return 0;
 }
@@ -563,13 +622,13 @@ os_smtp(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 	struct os_sess *s = os_find(os, sid);
 	struct span v, ev2;
 
-	if (scan_lit(&p, end, "connected ") == 0) {
+	if (os_lit(&p, end, "connected ") == 0) {
 		if (s != NULL)
 			os_close(os, s, off);
 		s = os_open(os, m, off, sid, EV_DIR_IN);
 		s->flags |= OS_F_CONNECTED;
 		/* "address=local": sendmail(8) on the control socket */
-		if (os_kv(p, end, "address", &v) && span_eq(&v, "local"))
+		if (os_kv(p, end, "address", &v) && os_eq(&v, "local"))
 			s->flags |= OS_F_INTERNAL;
 		else if (os_kv(p, end, "address", &v)) {
 			struct span ip = v;
@@ -586,35 +645,35 @@ os_smtp(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 	}
 	if (s == NULL)
 		return PARSE_NONE; /* its start is before our input */
-	if (scan_lit(&p, end, "tls ciphers=") == 0 ||
-	    scan_lit(&p, end, "starttls ciphers=") == 0) {
+	if (os_lit(&p, end, "tls ciphers=") == 0 ||
+	    os_lit(&p, end, "starttls ciphers=") == 0) {
 		os_ciphers(s, p, end);
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "cert-check ") == 0 ||
-	    scan_lit(&p, end, "client-cert-check ") == 0) {
+	if (os_lit(&p, end, "cert-check ") == 0 ||
+	    os_lit(&p, end, "client-cert-check ") == 0) {
 		if (os_kv(p, end, "result", &v))
 			os_trust(s, &v);
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "authentication ") == 0) {
-		if (os_kv(p, end, "result", &v) && span_eq(&v, "ok"))
+	if (os_lit(&p, end, "authentication ") == 0) {
+		if (os_kv(p, end, "result", &v) && os_eq(&v, "ok"))
 			s->ev.dir = EV_DIR_SUBMISSION;
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "message ") == 0) {
+	if (os_lit(&p, end, "message ") == 0) {
 		if (os_kv(p, end, "msgid", &v)) {
 			ev_addqid(&s->ev, &v);
 			s->ev.messages++;
 		}
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "envelope ") == 0) {
+	if (os_lit(&p, end, "envelope ") == 0) {
 		if (os_kv(p, end, "from", &v))
 			os_domain(&s->ev, &v);
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "disconnected") == 0) {
+	if (os_lit(&p, end, "disconnected") == 0) {
 		s->flags |= OS_F_CLOSED;
 		if (os_kv(p, end, "reason", &v) &&
 		    (span_startswith(&v, "tls") ||
@@ -668,11 +727,11 @@ os_giveback(struct opensmtpd *os, const char *p, const char *end, int64_t off)
 	bool any = false, tempfail;
 	uint32_t i;
 
-	if (scan_lit(&p, end, "delivery ") == -1 ||
+	if (os_lit(&p, end, "delivery ") == -1 ||
 	    !os_kv(p, end, "relay", &relay) || !os_kv(p, end, "to", &to))
 		return PARSE_NONE;
-	tempfail = os_kv(p, end, "result", &v) && span_eq(&v, "TempFail");
-	for (i = 0; i < os->nsess && os->nlive > 0; i++) {
+	tempfail = os_kv(p, end, "result", &v) && os_eq(&v, "TempFail");
+	for (i = 0; i < os->nused && os->nlive > 0; i++) {
 		struct os_sess *s = &os->sess[i];
 
 		if (!s->live || s->ev.dir != EV_DIR_OUT ||
@@ -709,7 +768,7 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 	struct os_sess *s = os_find(os, sid);
 	struct span v;
 
-	if (scan_lit(&p, end, "connecting ") == 0) {
+	if (os_lit(&p, end, "connecting ") == 0) {
 		if (s != NULL)
 			os_close(os, s, off);
 		s = os_open(os, m, off, sid, EV_DIR_OUT);
@@ -723,25 +782,25 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 	}
 	if (s == NULL)
 		return sid == 0 ? os_giveback(os, p, end, off) : PARSE_NONE;
-	if (scan_lit(&p, end, "connected") == 0) {
+	if (os_lit(&p, end, "connected") == 0) {
 		s->flags |= OS_F_CONNECTED;
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "tls ciphers=") == 0 ||
-	    scan_lit(&p, end, "starttls ciphers=") == 0 ||
-	    scan_lit(&p, end, "event=starttls ciphers=") == 0) {
+	if (os_lit(&p, end, "tls ciphers=") == 0 ||
+	    os_lit(&p, end, "starttls ciphers=") == 0 ||
+	    os_lit(&p, end, "event=starttls ciphers=") == 0) {
 		s->flags |= OS_F_CONNECTED;
 		os_ciphers(s, p, end);
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "cert-check ") == 0 ||
-	    scan_lit(&p, end, "server-cert-check ") == 0) {
+	if (os_lit(&p, end, "cert-check ") == 0 ||
+	    os_lit(&p, end, "server-cert-check ") == 0) {
 		if (os_kv(p, end, "result", &v))
 			os_trust(s, &v);
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "delivery ") == 0 ||
-	    scan_lit(&p, end, "event=delivery ") == 0) {
+	if (os_lit(&p, end, "delivery ") == 0 ||
+	    os_lit(&p, end, "event=delivery ") == 0) {
 		s->flags |= OS_F_CONNECTED;
 		if (os_kv(p, end, "evpid", &v))
 			ev_addqid(&s->ev, &v);
@@ -749,10 +808,10 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 			os_domain(&s->ev, &v);
 		os_unpark(os, s->ev.peer_ip, s->ev.domain, off, false);
 		if (os_kv(p, end, "result", &v)) {
-			if (span_eq(&v, "Ok")) {
+			if (os_eq(&v, "Ok")) {
 				s->ev.messages++;
 				s->ev.status = EV_ST_SENT;
-			} else if (span_eq(&v, "TempFail") &&
+			} else if (os_eq(&v, "TempFail") &&
 				   s->ev.status != EV_ST_SENT)
 				s->ev.status = EV_ST_DEFERRED;
 			else if (s->ev.status != EV_ST_SENT)
@@ -760,7 +819,7 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		}
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "ssl_check_name: ") == 0) {
+	if (os_lit(&p, end, "ssl_check_name: ") == 0) {
 		/*
 		 * 6.8, before server-cert-check or the error below:
 		 * "ssl_check_name: no match for 'mx.example' in cert".
@@ -776,7 +835,7 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		}
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "error reason=") == 0) {
+	if (os_lit(&p, end, "error reason=") == 0) {
 		/* Only TLS texts make the session failed. */
 		if (scan_find(p, end, "TLS") != NULL ||
 		    scan_find(p, end, "certificate") != NULL ||
@@ -787,11 +846,11 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 			s->ev.trust = EV_TRUST_UNTRUSTED;
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "closing reason=tls") == 0) {
+	if (os_lit(&p, end, "closing reason=tls") == 0) {
 		os_fail(s, p - 3, end);
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "disconnected") == 0) {
+	if (os_lit(&p, end, "disconnected") == 0) {
 		s->flags |= OS_F_CLOSED;
 		os_close(os, s, off);
 		return PARSE_EVENT;
@@ -806,15 +865,15 @@ static enum parse_rc
 os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
     const char *p, const char *end)
 {
-	bool in = scan_lit(&p, end, "smtp-in: ") == 0;
+	bool in = os_lit(&p, end, "smtp-in: ") == 0;
 	const char *q;
 	struct os_sess *s;
 	struct span v, ip;
 	uint64_t sid;
 	uint32_t i;
 
-	if (!in && scan_lit(&p, end, "smtp-out: ") == -1) {
-		if (scan_lit(&p, end, "delivery: ") == -1)
+	if (!in && os_lit(&p, end, "smtp-out: ") == -1) {
+		if (os_lit(&p, end, "delivery: ") == -1)
 			return PARSE_NONE;
 		/* 5.x "delivery: Ok for <evpid>: ..., relay=MX [IP], ..." */
 		if ((q = scan_find(p, end, "relay=")) == NULL ||
@@ -823,7 +882,7 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		q++;
 		if (scan_until(&q, end, ']', EV_ADDR_MAX, &ip) == -1)
 			return PARSE_MALFORMED;
-		for (i = 0; i < os->nsess; i++) {
+		for (i = 0; i < os->nused; i++) {
 			char tmp[EV_ADDR_MAX + 1];
 
 			s = &os->sess[i];
@@ -839,7 +898,7 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 				v.len = (size_t)(end - v.p);
 				os_domain(&s->ev, &v);
 			}
-			if (scan_lit(&p, end, "Ok ") == 0) {
+			if (os_lit(&p, end, "Ok ") == 0) {
 				s->ev.messages++;
 				s->ev.status = EV_ST_SENT;
 			}
@@ -853,7 +912,7 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 	if (os_sid(&q, end, &sid) == -1)
 		return PARSE_MALFORMED;
 	s = os_find(os, sid);
-	if (scan_lit(&p, end, "New session ") == 0) {
+	if (os_lit(&p, end, "New session ") == 0) {
 		if (s != NULL)
 			os_close(os, s, off);
 		s = os_open(os, m, off, sid, EV_DIR_IN);
@@ -875,7 +934,7 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		}
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "Connecting to ") == 0) {
+	if (os_lit(&p, end, "Connecting to ") == 0) {
 		if (s != NULL)
 			os_close(os, s, off);
 		s = os_open(os, m, off, sid, EV_DIR_OUT);
@@ -884,23 +943,23 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 			os_unlink(os, s);
 			return PARSE_MALFORMED;
 		}
-		if (scan_lit(&p, end, " (") == 0 &&
+		if (os_lit(&p, end, " (") == 0 &&
 		    scan_until(&p, end, ')', EV_HOST_MAX, &v) == 0)
 			os_peer_host(s, &v);
 		return PARSE_EVENT;
 	}
 	if (s == NULL)
 		return PARSE_NONE;
-	if (scan_lit(&p, end, "Started TLS on session ") == 0) {
+	if (os_lit(&p, end, "Started TLS on session ") == 0) {
 		s->flags |= OS_F_CONNECTED;
 		if ((p = memchr(q, ':', (size_t)(end - q))) != NULL &&
-		    scan_lit(&p, end, ": ") == 0)
+		    os_lit(&p, end, ": ") == 0)
 			os_ciphers(s, p, end);
 		else
 			s->flags |= OS_F_TLS;
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "Server certificate verification ") == 0) {
+	if (os_lit(&p, end, "Server certificate verification ") == 0) {
 		v.p = p;
 		v.len = scan_find(p, end, " ") != NULL
 			    ? (size_t)(scan_find(p, end, " ") - p)
@@ -908,7 +967,7 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		os_trust(s, &v);
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "Accepted message ") == 0) {
+	if (os_lit(&p, end, "Accepted message ") == 0) {
 		s->ev.messages++;
 		if (scan_word(&p, end, 32, &v) == 0)
 			ev_addqid(&s->ev, &v);
@@ -919,14 +978,14 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		}
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "Error on session ") == 0) {
+	if (os_lit(&p, end, "Error on session ") == 0) {
 		if ((p = scan_find(q, end, ": ")) != NULL &&
 		    scan_find(p, end, "TLS") != NULL)
 			os_fail(s, p + 2, end);
 		return PARSE_EVENT;
 	}
-	if (scan_lit(&p, end, "Closing session ") == 0 ||
-	    scan_lit(&p, end, "Disconnecting session ") == 0) {
+	if (os_lit(&p, end, "Closing session ") == 0 ||
+	    os_lit(&p, end, "Disconnecting session ") == 0) {
 		s->flags |= OS_F_CLOSED | OS_F_CONNECTED;
 		if (q < end && *q == ':')
 			q++;
@@ -948,7 +1007,7 @@ opensmtpd_claims(const struct syslog_msg *m, bool strict)
 {
 	if (!strict)
 		return true;
-	return span_eq(&m->tag, "smtpd");
+	return os_eq(&m->tag, "smtpd");
 }
 
 enum parse_rc
@@ -960,10 +1019,10 @@ opensmtpd_line(struct opensmtpd *os, const struct syslog_msg *m, int64_t off)
 	if (m->ts_us > os->now_us)
 		os->now_us = m->ts_us;
 	os_sweep(os, off);
-	if (os_sid(&q, end, &sid) == 0 && scan_lit(&q, end, " ") == 0) {
-		if (scan_lit(&q, end, "smtp ") == 0)
+	if (os_sid(&q, end, &sid) == 0 && os_lit(&q, end, " ") == 0) {
+		if (os_lit(&q, end, "smtp ") == 0)
 			return os_smtp(os, m, off, sid, q, end);
-		if (scan_lit(&q, end, "mta ") == 0)
+		if (os_lit(&q, end, "mta ") == 0)
 			return os_mta(os, m, off, sid, q, end);
 		return PARSE_NONE;
 	}
@@ -975,7 +1034,7 @@ opensmtpd_finish(struct opensmtpd *os, int64_t off)
 {
 	uint32_t i;
 
-	for (i = 0; i < os->nsess && os->nlive > 0; i++)
+	for (i = 0; i < os->nused && os->nlive > 0; i++)
 		if (os->sess[i].live)
 			os_close(os, &os->sess[i], off);
 	os_unpark(os, NULL, NULL, off, false);
@@ -987,7 +1046,7 @@ opensmtpd_min_start(const struct opensmtpd *os, int64_t *off)
 	uint32_t i;
 	bool any = false;
 
-	for (i = 0; i < os->nsess && os->nlive > 0; i++)
+	for (i = 0; i < os->nused && os->nlive > 0; i++)
 		if (os->sess[i].live &&
 		    (!any || os->sess[i].ev.start_off < *off)) {
 			*off = os->sess[i].ev.start_off;
@@ -1009,7 +1068,6 @@ opensmtpd_new(const struct parser_opts *o, struct parser_stats *st,
 	struct opensmtpd *os = xcalloc(1, sizeof(*os));
 	uint64_t n = o->max_sessions ? o->max_sessions : OS_SESSIONS_DEFAULT;
 	struct tls_event tmp;
-	uint32_t i;
 
 	if (n > OS_SESSIONS_MAX)
 		n = OS_SESSIONS_MAX;
@@ -1021,11 +1079,9 @@ opensmtpd_new(const struct parser_opts *o, struct parser_stats *st,
 	ev_setcstr(
 	    &tmp, os->host, sizeof(os->host), o->host != NULL ? o->host : "");
 	os->nsess = (uint32_t)n;
+	/* Large and zero: calloc() maps it untouched (see nused). */
 	os->sess = xcalloc(n, sizeof(*os->sess));
-	for (i = 0; i < os->nsess; i++)
-		os->sess[i].hnext = (int32_t)i + 1;
-	os->sess[os->nsess - 1].hnext = -1;
-	os->free_head = 0;
+	os->free_head = -1;
 	for (os->bmask = 1; os->bmask < 2 * n; os->bmask <<= 1)
 		;
 	os->bucket = xreallocarray(NULL, os->bmask, sizeof(*os->bucket));

@@ -57,7 +57,9 @@
  *
  * Limits: facts live in a table of SM_FACTS entries indexed by pid; a
  * pid that lands on a slot held by another live pid evicts it (counted,
- * emitted if unused).  Nothing is allocated per line.
+ * emitted if unused).  A slot's memory is allocated the first time a pid
+ * lands on it (at most SM_FACTS allocations per parser, so that creating
+ * one is cheap); nothing else is allocated per line.
  *
  * Single-threaded; one object per log stream.
  */
@@ -86,8 +88,15 @@ struct sm_fact {
 
 #define SM_FL_MAX 24 /* fields of one line looked at */
 
+/*
+ * A line of at most SM_FL_MAX fields keeps them whole (fld[]) and a
+ * lookup checks the key in place; a longer one (keyed) is split the
+ * original way, into the first SM_FL_MAX fields that hold a '='.
+ */
 struct sm_fl {
 	uint32_t n;
+	bool keyed;
+	struct span fld[SM_FL_MAX];
 	struct span key[SM_FL_MAX], val[SM_FL_MAX];
 };
 
@@ -99,7 +108,14 @@ struct sendmail {
 	int64_t now_us, next_sweep;
 	bool saw_starttls; /* the LogLevel writes STARTTLS= lines */
 	uint32_t nlive;
-	struct sm_fact fact[SM_FACTS];
+	int64_t oldest; /* at most the t_us of every live fact */
+	/*
+	 * Slot i holds the facts of pids equal to i modulo SM_FACTS; its
+	 * memory is allocated when a pid first lands there, so that a
+	 * parser costs little until it sees Sendmail lines (the slots are
+	 * 2 KiB each).  NULL: never used, not live.
+	 */
+	struct sm_fact *fact[SM_FACTS];
 	struct tls_event tmp;
 	struct sm_fl fl; /* the current line's fields */
 };
@@ -108,17 +124,42 @@ struct sendmail {
 /* Small readers. */
 
 /*
+ * sm_lit() and sm_eq() inline: with the literal's length a constant,
+ * the tests that pick a line's handler are a compare each.
+ */
+static inline int
+sm_lit(const char **s, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - *s) < n || memcmp(*s, lit, n) != 0)
+		return -1;
+	*s += n;
+	return 0;
+}
+
+static inline bool
+sm_eq(const struct span *sp, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return sp->len == n && memcmp(sp->p, lit, n) == 0;
+}
+
+/*
  * The line's ", "-separated "key=value" fields, split once per line
- * (sm_split) and then looked up by key: a line is scanned once, however
- * many fields its handler reads.
+ * (sm_split(), or this for a line of more than SM_FL_MAX fields) and
+ * then looked up by key: a line is scanned once, however many fields its
+ * handler reads.
  */
 static void
-sm_split(struct sendmail *sm, const char *p, const char *end)
+sm_split_keyed(struct sendmail *sm, const char *p, const char *end)
 {
 	struct sm_fl *fl = &sm->fl;
 	const char *q, *eq;
 
 	fl->n = 0;
+	fl->keyed = true;
 	while (p < end && fl->n < SM_FL_MAX) {
 		for (q = p; q < end; q++) {
 			q = memchr(q, ',', (size_t)(end - q));
@@ -129,29 +170,93 @@ sm_split(struct sendmail *sm, const char *p, const char *end)
 			if (q + 1 < end && q[1] == ' ')
 				break;
 		}
-		eq = memchr(p, '=', (size_t)(q - p));
-		if (eq != NULL) {
+		/* Keys are short: a byte loop, not a second memchr() call. */
+		for (eq = p; eq < q && *eq != '='; eq++)
+			;
+		if (eq < q) {
 			fl->key[fl->n] = (struct span){p, (size_t)(eq - p)};
 			fl->val[fl->n] =
 			    (struct span){eq + 1, (size_t)(q - eq - 1)};
 			fl->n++;
 		}
+		if (q >= end)
+			break;
 		p = q + 2;
 	}
 }
 
-/* The value of "key=" on the current line (sm_split()). */
-static bool
+/* The field ending at ", " or at the end, from p. */
+static const char *
+sm_field_end(const char *p, const char *end)
+{
+	const char *q;
+
+	for (q = p; q < end; q++) {
+		q = memchr(q, ',', (size_t)(end - q));
+		if (q == NULL)
+			return end;
+		if (q + 1 < end && q[1] == ' ')
+			break;
+	}
+	return q;
+}
+
+/*
+ * The common case: no more than SM_FL_MAX fields, kept whole, so that
+ * their keys are only looked at by the lookups.
+ */
+static void
+sm_split(struct sendmail *sm, const char *p, const char *end)
+{
+	struct sm_fl *fl = &sm->fl;
+	const char *start = p, *q;
+
+	fl->n = 0;
+	fl->keyed = false;
+	while (p < end) {
+		if (fl->n == SM_FL_MAX) {
+			sm_split_keyed(sm, start, end);
+			return;
+		}
+		q = sm_field_end(p, end);
+		fl->fld[fl->n++] = (struct span){p, (size_t)(q - p)};
+		if (q >= end)
+			break;
+		p = q + 2;
+	}
+}
+
+/*
+ * The value of "key=" on the current line (sm_split()).  Inline, so that
+ * the key's length and the compare are constants at each call.
+ */
+static inline bool
 sm_field(const struct sendmail *sm, const char *key, struct span *v)
 {
 	const struct sm_fl *fl = &sm->fl;
+	size_t kl = strlen(key);
 	uint32_t i;
 
-	for (i = 0; i < fl->n; i++)
-		if (span_eq(&fl->key[i], key)) {
-			*v = fl->val[i];
+	if (fl->keyed) {
+		for (i = 0; i < fl->n; i++)
+			if (fl->key[i].len == kl &&
+			    memcmp(fl->key[i].p, key, kl) == 0) {
+				*v = fl->val[i];
+				return true;
+			}
+		return false;
+	}
+	/* The key (no '=' in it) is the field's text before its first '='. */
+	for (i = 0; i < fl->n; i++) {
+		const struct span *f = &fl->fld[i];
+
+		if (f->len > kl && f->p[kl] == '=' &&
+		    memcmp(f->p, key, kl) == 0) {
+			v->p = f->p + kl + 1;
+			v->len = f->len - kl - 1;
 			return true;
 		}
+	}
 	return false;
 }
 
@@ -228,15 +333,35 @@ sm_domain(struct tls_event *ev, const struct span *addr)
 	ev_lowerhost(ev->domain);
 }
 
+/* ASCII letters and digits (every line is tried for a queue id). */
+/* clang-format off */
+static const uint8_t sm_alnum[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* clang-format on */
+
 /* A queue id: "x89Bx1iP007421: " (14 alphanumerics, 8.x). */
 static int
 sm_qid(const char **s, const char *end, struct span *qid)
 {
 	const char *p = *s;
 
-	while (p < end && p - *s <= 20 &&
-	       ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-		   (*p >= 'A' && *p <= 'Z')))
+	while (p < end && p - *s <= 20 && sm_alnum[(unsigned char)*p])
 		p++;
 	if (p - *s < 8 || p - *s > 20 || end - p < 2 || p[0] != ':' ||
 	    p[1] != ' ')
@@ -292,25 +417,45 @@ sm_drop(struct sendmail *sm, struct sm_fact *f, int64_t off)
 static void
 sm_sweep(struct sendmail *sm, int64_t off)
 {
+	struct sm_fact *f;
+	int64_t oldest;
 	uint32_t i;
 
 	if (sm->now_us < sm->next_sweep || sm->nlive == 0)
 		return;
 	sm->next_sweep = sm->now_us + SM_SWEEP_US;
-	for (i = 0; i < SM_FACTS; i++)
-		if (sm->fact[i].live &&
-		    sm->now_us - sm->fact[i].t_us > SM_IDLE_US) {
+	/* Nothing can have expired while the oldest fact has not. */
+	if (sm->now_us - sm->oldest <= SM_IDLE_US)
+		return;
+	oldest = sm->now_us;
+	for (i = 0; i < SM_FACTS; i++) {
+		if ((f = sm->fact[i]) == NULL || !f->live)
+			continue;
+		if (sm->now_us - f->t_us > SM_IDLE_US) {
 			sm->st->expired++;
-			sm_drop(sm, &sm->fact[i], off);
-		}
+			sm_drop(sm, f, off);
+		} else if (f->t_us < oldest)
+			oldest = f->t_us;
+	}
+	sm->oldest = oldest;
+}
+
+/* A live fact's time moves to t (sm_sweep() relies on sm->oldest). */
+static void
+sm_touch(struct sendmail *sm, struct sm_fact *f, int64_t t)
+{
+	f->t_us = t;
+	if (t < sm->oldest)
+		sm->oldest = t;
 }
 
 static struct sm_fact *
 sm_find(struct sendmail *sm, uint32_t pid)
 {
-	struct sm_fact *f = &sm->fact[pid & (SM_FACTS - 1)];
+	struct sm_fact *f = sm->fact[pid & (SM_FACTS - 1)];
 
-	if (!f->live || f->pid != pid || sm->now_us - f->t_us > SM_IDLE_US)
+	if (f == NULL || !f->live || f->pid != pid ||
+	    sm->now_us - f->t_us > SM_IDLE_US)
 		return NULL;
 	return f;
 }
@@ -320,9 +465,12 @@ static struct sm_fact *
 sm_new(
     struct sendmail *sm, const struct syslog_msg *m, int64_t off, bool client)
 {
-	struct sm_fact *f = &sm->fact[m->pid & (SM_FACTS - 1)];
+	struct sm_fact **slot = &sm->fact[m->pid & (SM_FACTS - 1)], *f;
 	enum ev_result cand = EV_RES_NONE;
 
+	if (*slot == NULL)
+		*slot = xcalloc(1, sizeof(**slot)); /* once per slot */
+	f = *slot;
 	if (f->live && f->pre && f->pid == m->pid) {
 		/* The handshake's X509 lines came first: one session. */
 		cand = f->cand;
@@ -336,11 +484,12 @@ sm_new(
 	memset(f, 0, offsetof(struct sm_fact, ev));
 	f->cand = cand;
 	f->live = true;
-	sm->nlive++;
+	if (sm->nlive++ == 0)
+		sm->oldest = m->ts_us;
 	f->client = client;
 	f->pid = m->pid;
 	f->off = off;
-	f->t_us = m->ts_us;
+	sm_touch(sm, f, m->ts_us);
 	ev_init(&f->ev);
 	f->ev.source = EV_SRC_SENDMAIL;
 	f->ev.dir = client ? EV_DIR_OUT : EV_DIR_IN;
@@ -359,16 +508,16 @@ sm_verify(struct tls_event *ev, const struct span *v)
 {
 	ev->tls = EV_TLS_OK;
 	ev->result = EV_RES_SUCCESS;
-	if (span_eq(v, "OK"))
+	if (sm_eq(v, "OK"))
 		ev->trust = EV_TRUST_TRUSTED; /* the chain; never the name */
-	else if (span_eq(v, "TRUSTED")) {
+	else if (sm_eq(v, "TRUSTED")) {
 		ev->trust = EV_TRUST_VERIFIED;
 		ev->policy = EV_POL_TLSA;
-	} else if (span_eq(v, "FAIL"))
+	} else if (sm_eq(v, "FAIL"))
 		ev->trust = EV_TRUST_UNTRUSTED;
-	else if (span_eq(v, "NO") || span_eq(v, "NOT") || span_eq(v, "NONE"))
+	else if (sm_eq(v, "NO") || sm_eq(v, "NOT") || sm_eq(v, "NONE"))
 		ev->trust = EV_TRUST_ANONYMOUS;
-	else if (span_eq(v, "DANE_FAIL")) {
+	else if (sm_eq(v, "DANE_FAIL")) {
 		ev->tls = EV_TLS_FAILED;
 		ev->result = EV_RES_TLSA_INVALID;
 		ev->policy = EV_POL_TLSA;
@@ -394,18 +543,40 @@ sm_fail(struct tls_event *ev, enum ev_result r, const char *p, const char *end)
 
 /* The fact's relay: outbound the MX name, inbound "name [ip]". */
 static int
+sm_set_relay(
+    struct tls_event *ev, const struct span *name, const struct span *ip)
+{
+	if (ip->len > 0 && ev_setaddr(ev, ev->peer_ip, ip) == -1)
+		return -1;
+	if (name->len > 0 && name->p[0] != '[') {
+		ev_setstr(ev, ev->peer_host, sizeof(ev->peer_host), name);
+		ev_lowerhost(ev->peer_host);
+	}
+	return 0;
+}
+
+/* The same from the relay= text. */
+static int
 sm_fact_relay(struct tls_event *ev, const struct span *relay)
 {
 	struct span name, ip;
 
 	sm_relay(relay, &name, &ip);
-	if (ip.len > 0 && ev_setaddr(ev, ev->peer_ip, &ip) == -1)
-		return -1;
-	if (name.len > 0 && name.p[0] != '[') {
-		ev_setstr(ev, ev->peer_host, sizeof(ev->peer_host), &name);
-		ev_lowerhost(ev->peer_host);
-	}
-	return 0;
+	return sm_set_relay(ev, &name, &ip);
+}
+
+/*
+ * Whether sm_fact_relay() would take the relay (its address, if any, is
+ * an IP literal), without an event to fill.
+ */
+static bool
+sm_relay_ok(struct sendmail *sm, const struct span *relay)
+{
+	struct span name, ip;
+	char buf[EV_ADDR_MAX + 1];
+
+	sm_relay(relay, &name, &ip);
+	return ip.len == 0 || ev_setaddr(&sm->tmp, buf, &ip) == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -430,14 +601,14 @@ sm_starttls(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 	uint64_t b;
 
 	sm->saw_starttls = true;
-	if (scan_lit(&s, end, ", ") == -1)
+	if (sm_lit(&s, end, ", ") == -1)
 		return PARSE_MALFORMED;
-	if (scan_lit(&s, end, "error: ") == 0) {
+	if (sm_lit(&s, end, "error: ") == 0) {
 		/* A handshake that failed: the pid's current connection. */
 		if ((f = sm_find(sm, m->pid)) == NULL || f->client != client ||
 		    f->used || f->pre)
 			f = sm_new(sm, m, off, client);
-		f->t_us = m->ts_us;
+		sm_touch(sm, f, m->ts_us);
 		sm_fail(&f->ev,
 		    f->cand != EV_RES_NONE ? f->cand
 					   : EV_RES_VALIDATION_FAILURE,
@@ -450,8 +621,7 @@ sm_starttls(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 	if (!sm_field(sm, "relay", &relay) || relay.len == 0 ||
 	    (!sm_field(sm, "verify", &v) && !sm_field(sm, "warning", &v)))
 		return PARSE_MALFORMED;
-	ev_init(&sm->tmp);
-	if (sm_fact_relay(&sm->tmp, &relay) == -1)
+	if (!sm_relay_ok(sm, &relay))
 		return PARSE_MALFORMED; /* checked before a fact replaces one */
 	f = sm_new(sm, m, off, client);
 	(void)sm_fact_relay(&f->ev, &relay);
@@ -496,10 +666,10 @@ sm_ruleset(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 {
 	struct span arg, rej, relay;
 	struct sm_fact *f;
-	bool client = scan_lit(&s, end, "ruleset=tls_server, ") == 0;
+	bool client = sm_lit(&s, end, "ruleset=tls_server, ") == 0;
 	enum ev_result r = EV_RES_VALIDATION_FAILURE;
 
-	if (!client && scan_lit(&s, end, "ruleset=tls_client, ") == -1)
+	if (!client && sm_lit(&s, end, "ruleset=tls_client, ") == -1)
 		return PARSE_NONE;
 	if (!sm_field(sm, "arg1", &arg) || !sm_field(sm, "reject", &rej))
 		return PARSE_NONE;
@@ -510,18 +680,18 @@ sm_ruleset(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 	    sm_field(sm, "relay", &relay) &&
 	    sm_fact_relay(&f->ev, &relay) == -1)
 		return PARSE_MALFORMED;
-	if (span_eq(&arg, "NONE"))
+	if (sm_eq(&arg, "NONE"))
 		r = EV_RES_STARTTLS_NOT_SUPPORTED;
-	else if (span_eq(&arg, "FAIL"))
+	else if (sm_eq(&arg, "FAIL"))
 		r = f->cand != EV_RES_NONE ? f->cand : EV_RES_CERT_NOT_TRUSTED;
-	else if (span_eq(&arg, "DANE_FAIL"))
+	else if (sm_eq(&arg, "DANE_FAIL"))
 		r = EV_RES_TLSA_INVALID;
 	else if (scan_find(rej.p, rej.p + rej.len, " CN ") != NULL &&
 		 scan_find(rej.p, rej.p + rej.len, " does not match ") != NULL)
 		/* TLS_Srv "VERIFY+CN": the chain verified, the name did not
 		 * (proto.m4 TLS_req: "454 4.7.0 CN x does not match mx") */
 		r = EV_RES_CERT_HOST_MISMATCH;
-	f->t_us = m->ts_us;
+	sm_touch(sm, f, m->ts_us);
 	f->ev.reason[0] = '\0';
 	sm_fail(&f->ev, r, rej.p, rej.p + rej.len);
 	return PARSE_EVENT;
@@ -576,9 +746,9 @@ sm_to(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 	if (!sm_field(sm, "to", &to) || !sm_field(sm, "stat", &stat))
 		return PARSE_NONE;
 	if (!sm_field(sm, "mailer", &mailer) ||
-	    !(span_eq(&mailer, "esmtp") || span_eq(&mailer, "smtp") ||
-		span_eq(&mailer, "relay") || span_eq(&mailer, "smtp8") ||
-		span_eq(&mailer, "dsmtp")) ||
+	    !(sm_eq(&mailer, "esmtp") || sm_eq(&mailer, "smtp") ||
+		sm_eq(&mailer, "relay") || sm_eq(&mailer, "smtp8") ||
+		sm_eq(&mailer, "dsmtp")) ||
 	    !sm_field(sm, "relay", &relay)) {
 		sm->st->internal++; /* local, prog, ...: no peer */
 		return PARSE_EVENT;
@@ -605,9 +775,9 @@ sm_to(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 			ev_setcstr(ev, ev->host, sizeof(ev->host), sm->host);
 		ev->tls = sm->saw_starttls ? EV_TLS_PLAIN : EV_TLS_UNKNOWN;
 	}
-	ev->queue_ids[0] = '\0';
-	ev_addqid(ev, qid);
-	if (sm_fact_relay(ev, &relay) == -1)
+	/* ev_addqid() on an emptied list: a queue id always fits. */
+	ev_setstr(ev, ev->queue_ids, sizeof(ev->queue_ids), qid);
+	if (sm_set_relay(ev, &name, &ip) == -1) /* sm_relay() above */
 		return PARSE_MALFORMED;
 	sm_domain(ev, &to);
 	if (span_startswith(&stat, "Sent")) {
@@ -666,19 +836,19 @@ sm_from(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 		else
 			ev_setcstr(ev, ev->host, sizeof(ev->host), sm->host);
 		if (span_startswith(&proto, "ESMTPS") ||
-		    span_eq(&proto, "SMTPS")) {
+		    sm_eq(&proto, "SMTPS")) {
 			ev->tls = EV_TLS_OK;
 			ev->result = EV_RES_SUCCESS;
-		} else if (span_eq(&proto, "ESMTP") ||
-			   span_eq(&proto, "SMTP") || span_eq(&proto, "ESMTPA"))
+		} else if (sm_eq(&proto, "ESMTP") || sm_eq(&proto, "SMTP") ||
+			   sm_eq(&proto, "ESMTPA"))
 			ev->tls = EV_TLS_PLAIN;
 	}
 	if (span_endswith(&proto, "A") || (sm_field(sm, "daemon", &daemon) &&
 					      span_startswith(&daemon, "MSA")))
 		ev->dir = EV_DIR_SUBMISSION;
-	ev->queue_ids[0] = '\0';
-	ev_addqid(ev, qid);
-	if (sm_fact_relay(ev, &relay) == -1)
+	/* ev_addqid() on an emptied list: a queue id always fits. */
+	ev_setstr(ev, ev->queue_ids, sizeof(ev->queue_ids), qid);
+	if (sm_set_relay(ev, &name, &ip) == -1) /* sm_relay() above */
 		return PARSE_MALFORMED;
 	ev->domain[0] = '\0';
 	sm_domain(ev, &from);
@@ -697,8 +867,8 @@ sendmail_claims(const struct syslog_msg *m, bool strict)
 {
 	if (!strict)
 		return true;
-	return span_eq(&m->tag, "sendmail") || span_eq(&m->tag, "sm-mta") ||
-	       span_eq(&m->tag, "sm-msp-queue");
+	return sm_eq(&m->tag, "sendmail") || sm_eq(&m->tag, "sm-mta") ||
+	       sm_eq(&m->tag, "sm-msp-queue");
 }
 
 enum parse_rc
@@ -728,11 +898,11 @@ sendmail_line(struct sendmail *sm, const struct syslog_msg *m, int64_t off)
 	    (memcmp(s, "STARTTLS", 8) != 0 && memcmp(s, "ruleset=", 8) != 0))
 		return PARSE_NONE;
 	sm_split(sm, s, end);
-	if (scan_lit(&s, end, "STARTTLS=client") == 0)
+	if (sm_lit(&s, end, "STARTTLS=client") == 0)
 		return sm_starttls(sm, m, off, s, end, true);
-	if (scan_lit(&s, end, "STARTTLS=server") == 0)
+	if (sm_lit(&s, end, "STARTTLS=server") == 0)
 		return sm_starttls(sm, m, off, s, end, false);
-	if (scan_lit(&s, end, "STARTTLS: X509 cert verify: ") == 0)
+	if (sm_lit(&s, end, "STARTTLS: X509 cert verify: ") == 0)
 		return sm_x509(sm, m, off);
 	if (end - s > 8 && memcmp(s, "ruleset=", 8) == 0)
 		return sm_ruleset(sm, m, off, s, end);
@@ -745,8 +915,8 @@ sendmail_finish(struct sendmail *sm, int64_t off)
 	uint32_t i;
 
 	for (i = 0; i < SM_FACTS && sm->nlive > 0; i++)
-		if (sm->fact[i].live)
-			sm_drop(sm, &sm->fact[i], off);
+		if (sm->fact[i] != NULL && sm->fact[i]->live)
+			sm_drop(sm, sm->fact[i], off);
 }
 
 bool
@@ -758,8 +928,9 @@ sendmail_min_start(const struct sendmail *sm, int64_t *off)
 	if (sm->nlive == 0)
 		return false;
 	for (i = 0; i < SM_FACTS; i++)
-		if (sm->fact[i].live && (!any || sm->fact[i].off < *off)) {
-			*off = sm->fact[i].off;
+		if (sm->fact[i] != NULL && sm->fact[i]->live &&
+		    (!any || sm->fact[i]->off < *off)) {
+			*off = sm->fact[i]->off;
 			any = true;
 		}
 	return any;
@@ -783,5 +954,11 @@ sendmail_new(const struct parser_opts *o, struct parser_stats *st,
 void
 sendmail_free(struct sendmail *sm)
 {
+	uint32_t i;
+
+	if (sm == NULL)
+		return;
+	for (i = 0; i < SM_FACTS; i++)
+		free(sm->fact[i]);
 	free(sm);
 }

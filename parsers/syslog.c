@@ -112,6 +112,26 @@ syslog_local_to_utc(struct syslog_clock *c, int year, int mon, int day,
 	return 0;
 }
 
+bool
+syslog_stamp_get(
+    const struct syslog_clock *c, const char *p, size_t n, int64_t *t)
+{
+	if (c->stamp_len != n || memcmp(p, c->stamp, n) != 0)
+		return false;
+	*t = c->stamp_t;
+	return true;
+}
+
+void
+syslog_stamp_put(struct syslog_clock *c, const char *p, size_t n, int64_t t)
+{
+	if (n > sizeof(c->stamp))
+		return;
+	memcpy(c->stamp, p, n);
+	c->stamp_len = n;
+	c->stamp_t = t;
+}
+
 /*
  * "Jan".."Dec" (C locale) -> 1..12; 0 when not a month name.  Every line
  * passes here, so one packed compare instead of twelve memcmp() calls.
@@ -197,7 +217,19 @@ sl_time3164(
 	int64_t t;
 	int mon, year;
 
-	if (end - p < 15 || (mon = sl_month(p)) == 0 || p[3] != ' ')
+	if (end - p < 15)
+		return -1;
+	/*
+	 * The same text as the last line's: the same time.  "Nov 2 " (an
+	 * unpadded day) is a byte shorter than "Nov  2 " and "Nov 22 ".
+	 */
+	if (syslog_stamp_get(
+		c, p, p[4] == ' ' || sl_digit(p[5]) ? 15 : 14, &t)) {
+		*us = t * 1000000;
+		*s = p + c->stamp_len;
+		return 0;
+	}
+	if ((mon = sl_month(p)) == 0 || p[3] != ' ')
 		return -1;
 	p += 4;
 	if (*p == ' ') /* space-padded day */
@@ -225,6 +257,7 @@ sl_time3164(
 	if (syslog_local_to_utc(
 		c, year, mon, (int)day, (int)h, (int)mi, (int)sec, &t) == -1)
 		return -1;
+	syslog_stamp_put(c, *s, (size_t)(p - *s), t);
 	*us = t * 1000000;
 	*s = p;
 	return 0;
@@ -244,6 +277,17 @@ sl_time3339(
 	int64_t t, frac = 0, scale = 100000;
 	int sign = 0, n;
 
+	/*
+	 * The last line's date and time, followed by neither a fraction nor
+	 * a zone: the same local time (an offset needs the fields).
+	 */
+	if (end - p >= 19 && syslog_stamp_get(c, p, 19, &t) &&
+	    (end - p == 19 || (p[19] != '.' && p[19] != ',' && p[19] != 'Z' &&
+				  p[19] != '+' && p[19] != '-'))) {
+		*us = t * 1000000;
+		*s = p + 19;
+		return 0;
+	}
 	if (scan_digits(&p, end, 4, &y) == -1 || scan_lit(&p, end, "-") == -1 ||
 	    scan_digits(&p, end, 2, &mon) == -1 ||
 	    scan_lit(&p, end, "-") == -1 ||
@@ -295,6 +339,8 @@ sl_time3339(
 	} else if (syslog_local_to_utc(c, (int)y, (int)mon, (int)day, (int)h,
 		       (int)mi, (int)sec, &t) == -1)
 		return -1;
+	else if (p - *s == 19) /* no fraction: cacheable */
+		syslog_stamp_put(c, *s, 19, t);
 	*us = t * 1000000 + frac;
 	*s = p;
 	return 0;
@@ -323,10 +369,8 @@ sl_pri(const char **s, const char *end)
  * '/' ("postfix/submission/smtpd"; MTA-LOGS.md section 10).
  */
 static void
-sl_split_tag(struct syslog_msg *m)
+sl_split_tag_at(struct syslog_msg *m, const char *q)
 {
-	const char *q = memrchr(m->tag.p, '/', m->tag.len);
-
 	if (q == NULL) {
 		m->instance = m->tag;
 		m->daemon.p = m->tag.p + m->tag.len;
@@ -339,19 +383,29 @@ sl_split_tag(struct syslog_msg *m)
 	m->daemon.len = (size_t)(m->tag.p + m->tag.len - q - 1);
 }
 
+static void
+sl_split_tag(struct syslog_msg *m)
+{
+	sl_split_tag_at(m, memrchr(m->tag.p, '/', m->tag.len));
+}
+
 /*
  * RFC 3164 "tag[pid]: " or "tag: ".  The tag ends at '[', ':' or a
  * space; rsyslog writes a space after the colon, some writers do not.
  */
 static int
-sl_tag(const char **s, const char *end, struct syslog_msg *m)
+sl_tag(
+    const char **s, const char *end, struct syslog_msg *m, const char **slash)
 {
 	const char *p = *s, *t = p;
 	uint64_t pid = 0;
 
+	*slash = NULL; /* the tag's last '/', for sl_split_tag_at() */
 	while (p < end && *p != '[' && *p != ':' && *p != ' ') {
 		if (p - t >= SYSLOG_TAG_MAX)
 			return -1;
+		if (*p == '/')
+			*slash = p;
 		p++;
 	}
 	if (p == t || p == end)
@@ -359,9 +413,15 @@ sl_tag(const char **s, const char *end, struct syslog_msg *m)
 	m->tag.p = t;
 	m->tag.len = (size_t)(p - t);
 	if (*p == '[') {
-		p++;
-		if (scan_uint(&p, end, UINT32_MAX, &pid) == -1 || p >= end ||
-		    *p++ != ']')
+		/* scan_uint(.., UINT32_MAX, ..) inline: every line has one. */
+		const char *d = ++p;
+
+		while (p < end && sl_digit(*p)) {
+			if (p - d >= 19)
+				return -1;
+			pid = pid * 10 + (uint64_t)(*p++ - '0');
+		}
+		if (p == d || pid > UINT32_MAX || p >= end || *p++ != ']')
 			return -1;
 	}
 	if (p >= end || *p++ != ':')
@@ -451,7 +511,7 @@ enum syslog_rc
 syslog_parse(
     struct syslog_clock *c, const char *line, size_t len, struct syslog_msg *m)
 {
-	const char *p = line, *end = line + len, *q;
+	const char *p = line, *end = line + len, *q, *slash;
 	struct span tok;
 
 	m->host.p = m->msg.p = line;
@@ -492,10 +552,10 @@ syslog_parse(
 		m->host = tok;
 		p = q + 1;
 	}
-	if (sl_tag(&p, end, m) == -1)
+	if (sl_tag(&p, end, m, &slash) == -1)
 		return SYSLOG_MALFORMED;
 	m->msg.p = p;
 	m->msg.len = (size_t)(end - p);
-	sl_split_tag(m);
+	sl_split_tag_at(m, slash);
 	return SYSLOG_OK;
 }

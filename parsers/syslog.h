@@ -30,6 +30,7 @@
 
 #define SYSLOG_TAG_MAX 128 /* longest program tag accepted */
 #define SYSLOG_HOST_MAX 253
+#define SYSLOG_STAMP_MAX 24 /* longest timestamp text the clock caches */
 
 enum syslog_rc {
 	SYSLOG_OK = 0,
@@ -47,6 +48,14 @@ struct syslog_clock {
 	int ref_mon;
 	int64_t cache_key;  /* y/m/d/h of cache_base, -1: empty */
 	int64_t cache_base; /* UTC seconds of local hh:00:00 */
+	/*
+	 * The text of the last timestamp read ("Nov 22 10:00:01",
+	 * "2026-11-22 10:00:01") and its UTC seconds: consecutive lines
+	 * mostly share their second, and then cost one memcmp().
+	 */
+	size_t stamp_len; /* 0: empty */
+	int64_t stamp_t;
+	char stamp[SYSLOG_STAMP_MAX];
 };
 
 struct syslog_msg {
@@ -85,5 +94,18 @@ enum syslog_rc syslog_parse(struct syslog_clock *, const char *line, size_t len,
 int syslog_local_to_utc(struct syslog_clock *, int year, int mon, int day,
     int hour, int min, int sec, int64_t *out)
     __attribute__((warn_unused_result));
+
+/*
+ * The clock's one-entry timestamp cache, for envelope readers outside
+ * syslog.c (exim_envelope()).  syslog_stamp_get(): true, with *t, when
+ * the n bytes at p (the caller checked they are in bounds) are the text
+ * last remembered.  syslog_stamp_put() remembers n bytes (at most
+ * SYSLOG_STAMP_MAX) as the local time text that reads as UTC seconds t;
+ * a text must always read as the same t, whoever puts it.
+ */
+bool syslog_stamp_get(const struct syslog_clock *, const char *p, size_t n,
+    int64_t *t) __attribute__((warn_unused_result));
+void syslog_stamp_put(
+    struct syslog_clock *, const char *p, size_t n, int64_t t);
 
 #endif /* PARSERS_SYSLOG_H */

@@ -4,7 +4,10 @@
  */
 #include "core/event.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/xmalloc.h"
 #include "t.h"
@@ -80,6 +83,41 @@ test_values(void)
 	json_decref(j);
 }
 
+/*
+ * ev_setaddr() copies a plain dotted quad without inet_ntop(): for every
+ * spelling, it must answer what inet_pton() + inet_ntop() answer.
+ */
+static void
+test_quads(struct tls_event *ev)
+{
+	static const char *const in[] = {"0.0.0.0", "255.255.255.255",
+	    "1.2.3.4", "10.0.0.1", "01.2.3.4", "1.02.3.4", "1.2.3.04",
+	    "00.1.1.1", "256.1.1.1", "1.1.1.256", "1.1.1.1000", "1.1.1",
+	    "1.1.1.1.", ".1.1.1.1", "1..1.1", "1.1.1.1 ", " 1.1.1.1",
+	    "1.1.1.+1", "1.1.1.0x1", "999.1.1.1", "199.255.249.250",
+	    "1.1.1.1/24", "1.1.1.a", "0.0.0.00", "12.34.56.7890"};
+	char want[EV_ADDR_MAX + 1], label[96];
+	unsigned char bin[4];
+	struct span sp;
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		memset(ev->local_ip, 0, sizeof(ev->local_ip));
+		sp.p = in[i];
+		sp.len = strlen(in[i]);
+		r = ev_setaddr(ev, ev->local_ip, &sp);
+		(void)snprintf(label, sizeof(label), "quad \"%s\"", in[i]);
+		if (inet_pton(AF_INET, in[i], bin) != 1) {
+			T_INT(label, r, -1);
+			continue;
+		}
+		(void)inet_ntop(AF_INET, bin, want, sizeof(want));
+		T_INT(label, r, 0);
+		T_STR(label, ev->local_ip, want);
+	}
+}
+
 static void
 test_setters(void)
 {
@@ -116,6 +154,8 @@ test_setters(void)
 	sp.len = 7;
 	T_INT("name refused", ev_setaddr(&ev, ev.local_ip, &sp), -1);
 	T_STR("field untouched on refusal", ev.local_ip, "");
+
+	test_quads(&ev);
 
 	ev_setcstr(&ev, ev.peer_host, sizeof(ev.peer_host), "MX1.Example.COM.");
 	ev_lowerhost(ev.peer_host);
