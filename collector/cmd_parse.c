@@ -41,13 +41,13 @@ struct parse_tally {
 static void
 print_ready(struct parser *p, FILE *out, struct parse_tally *t)
 {
-	struct tls_event ev;
+	const struct tls_event *ev;
 
-	while (parser_next(p, &ev)) {
+	for (; (ev = parser_peek(p)) != NULL; parser_pop(p)) {
 		if (t != NULL) {
-			t->sessions[ev.dir][ev.tls]++;
-			t->messages[ev.dir][ev.tls] += ev.messages;
-		} else if (event_print(&ev, out) == -1)
+			t->sessions[ev->dir][ev->tls]++;
+			t->messages[ev->dir][ev->tls] += ev->messages;
+		} else if (event_print(ev, out) == -1)
 			fatal("parse: write");
 	}
 }

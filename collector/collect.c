@@ -12,7 +12,7 @@
  * first line of the oldest session still open.  A restart re-reads from
  * resume and drops the events that end before offset (parser.h).  When
  * the batch is full and cannot be stored, reading stops (back-pressure)
- * and the event that did not fit is held until there is room.
+ * and the events that did not fit wait in the parser until there is room.
  */
 #include "collector/collect.h"
 
@@ -43,8 +43,6 @@ struct csource {
 	struct journal *jr;  /* the journal (collect_add_journal) */
 	char *ckname;	     /* the journal's checkpoint name */
 	struct parser *p;
-	struct tls_event held;
-	bool have_held;
 	bool eof;		  /* no data at the last read */
 	bool finished;		  /* --once: parser finished at the end */
 	int64_t last_ev_us;	  /* newest session's time */
@@ -280,18 +278,16 @@ collect_add_journal(struct collect *c, const struct journal_opts *jo)
 static bool
 drain(struct collect *c, struct csource *s)
 {
-	for (;;) {
-		if (!s->have_held) {
-			if (!parser_next(s->p, &s->held))
-				return true;
-			s->have_held = true;
-		}
-		if (store_add(c->st, &s->held) == -1)
-			return false;
-		if (s->held.ts_us > s->last_ev_us)
-			s->last_ev_us = s->held.ts_us;
-		s->have_held = false;
+	const struct tls_event *ev;
+
+	for (; (ev = parser_peek(s->p)) != NULL; parser_pop(s->p)) {
+		if (store_add(c->st, ev) == -1)
+			return false; /* stays in the parser until there is room
+				       */
+		if (ev->ts_us > s->last_ev_us)
+			s->last_ev_us = ev->ts_us;
 	}
+	return true;
 }
 
 static void
@@ -431,12 +427,12 @@ pump(struct collect *c, struct csource *s)
 }
 
 static bool
-all_done(const struct collect *c)
+all_done(struct collect *c)
 {
 	size_t i;
 
 	for (i = 0; i < c->nsrc; i++)
-		if (!c->src[i].eof || c->src[i].have_held)
+		if (!c->src[i].eof || parser_peek(c->src[i].p) != NULL)
 			return false;
 	return true;
 }

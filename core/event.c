@@ -8,6 +8,7 @@
 #include "core/event.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -144,9 +145,21 @@ ev_dir_lookup(const char *name, size_t len)
 void
 ev_init(struct tls_event *ev)
 {
-	memset(ev, 0, sizeof(*ev));
+	/*
+	 * The numbers, and each string made empty: every reader stops at
+	 * the NUL, and zeroing the whole 2 KB record for each of millions
+	 * of sessions costs a parser a tenth of its time.
+	 */
+	memset(ev, 0, offsetof(struct tls_event, host));
 	ev->version = TLS_EVENT_VERSION;
+	ev->host[0] = ev->domain[0] = ev->peer_host[0] = ev->peer_helo[0] =
+	    '\0';
+	ev->peer_ip[0] = ev->local_ip[0] = ev->tls_version[0] = '\0';
+	ev->cipher[0] = ev->reason[0] = ev->queue_ids[0] = ev->origin[0] = '\0';
 }
+_Static_assert(offsetof(struct tls_event, origin) + EV_ORIGIN_MAX + 1 ==
+		   sizeof(struct tls_event),
+    "a field after origin: ev_init() must empty it");
 
 void
 ev_setstr(struct tls_event *ev, char *field, size_t size, const struct span *sp)

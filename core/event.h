@@ -105,6 +105,7 @@ struct tls_event {
 	int64_t start_off, end_off;
 	uint16_t peer_port, local_port, cipher_bits; /* 0: unknown */
 	uint32_t messages;
+	/* The strings, from here to the end: ev_init() empties each one. */
 	char host[EV_HOST_MAX + 1];
 	char domain[EV_HOST_MAX + 1];
 	char peer_host[EV_HOST_MAX + 1];
@@ -118,7 +119,7 @@ struct tls_event {
 	char origin[EV_ORIGIN_MAX + 1];
 };
 
-/* Zero the record and set its version. */
+/* Zero the numbers, empty every string and set the version. */
 void ev_init(struct tls_event *);
 
 /*

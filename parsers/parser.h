@@ -19,7 +19,8 @@
  * deterministic function of the lines, so no session is lost or repeated.
  *
  * Ownership: parser_new() returns a new object freed by parser_free().
- * Events from parser_next() are copied into the caller's record.
+ * Events from parser_next() are copied into the caller's record; those
+ * of parser_peek() are borrowed.
  */
 #ifndef PARSERS_PARSER_H
 #define PARSERS_PARSER_H
@@ -103,6 +104,13 @@ void parser_note_truncated(struct parser *);
 /* Take the next completed event; false when there is none. */
 bool parser_next(struct parser *, struct tls_event *out)
     __attribute__((warn_unused_result));
+/*
+ * The next completed event without taking it (NULL: none), borrowed
+ * until parser_pop() or the next parser_line()/parser_finish(); saves
+ * parser_next()'s copy of a 2 KB record.  parser_pop() takes it.
+ */
+const struct tls_event *parser_peek(struct parser *);
+void parser_pop(struct parser *);
 /*
  * End of input: close every open session (they become events; at end of
  * a batch run, or before a checkpoint that must cover everything).

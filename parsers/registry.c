@@ -346,23 +346,41 @@ parser_note_truncated(struct parser *p)
  * skip_before applies here rather than at emit time, so that it also
  * covers events queued before the caller set it.
  */
+const struct tls_event *
+parser_peek(struct parser *p)
+{
+	while (p->count > 0) {
+		const struct tls_event *ev = &p->ring[p->head];
+
+		if (ev->end_off >= p->skip_off)
+			return ev;
+		p->head = (p->head + 1) % p->cap;
+		p->count--;
+		p->st.skipped++; /* committed before the restart */
+	}
+	return NULL;
+}
+
+void
+parser_pop(struct parser *p)
+{
+	if (parser_peek(p) == NULL)
+		return;
+	p->head = (p->head + 1) % p->cap;
+	p->count--;
+	p->st.events++;
+}
+
 bool
 parser_next(struct parser *p, struct tls_event *out)
 {
-	while (p->count > 0) {
-		struct tls_event *ev = &p->ring[p->head];
+	const struct tls_event *ev = parser_peek(p);
 
-		p->head = (p->head + 1) % p->cap;
-		p->count--;
-		if (ev->end_off < p->skip_off) {
-			p->st.skipped++; /* committed before the restart */
-			continue;
-		}
-		memcpy(out, ev, p->evsize);
-		p->st.events++;
-		return true;
-	}
-	return false;
+	if (ev == NULL)
+		return false;
+	memcpy(out, ev, p->evsize);
+	parser_pop(p);
+	return true;
 }
 
 /* Sessions still open end at the last line fed: that is their end_off. */
