@@ -13,7 +13,7 @@ trap 'runuser -u "$(stat -c %U "$D/pg/data")" -- \
 ./tlsflow db migrate --state_dir="$D" >/dev/null 2>&1
 PSQL="psql -X -qAt -h $D/pg/run -U tlsflow tlsflow"
 
-BATCH=${BATCH:-20000}
+BATCH=${BATCH:-50000}
 /usr/bin/time -f "%e %M" -o "$D/time" build/tests/synthwrite \
     --state_dir="$D" -n "$N" --batch_size="$BATCH" >/dev/null 2>"$D/log"
 set -- $(cat "$D/time")

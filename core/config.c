@@ -86,7 +86,7 @@ const struct conf_key config_keys[] = {
 	{"log_format",        CONF_STR,  &cf_log_format,        0, 0,       "auto", 0},
 	{"journal_directory", CONF_STR,  &cf_journal_directory, 0, 0,       "",     CONF_NO_RELOAD},
 	{"submission_services", CONF_STR, &cf_submission_services, 0, 0,   "submission submissions smtps", 0},
-	{"batch_size",        CONF_INT,  &cf_batch_size,        1, 100000,  "20000", 0},
+	{"batch_size",        CONF_INT,  &cf_batch_size,        1, 100000,  "50000", 0},
 	{"flush_interval",    CONF_INT,  &cf_flush_interval,    10, 60000,  "1000", 0},
 	{"counters_interval", CONF_INT,  &cf_counters_interval, 0, 86400,   "300",  0},
 	{"retry_max",         CONF_INT,  &cf_retry_max,         1, 3600,    "30",   0},
