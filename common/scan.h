@@ -13,15 +13,28 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct span {
 	const char *p;
 	size_t len;
 };
 
-/* Exactly the literal `lit' (case-sensitive). */
-int scan_lit(const char **s, const char *end, const char *lit)
-    __attribute__((warn_unused_result));
+/*
+ * Exactly the literal `lit' (case-sensitive).  Inline, like span_eq():
+ * with a literal argument its length is a constant and the test one
+ * compare, and parsers try many per line.
+ */
+__attribute__((warn_unused_result)) static inline int
+scan_lit(const char **s, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - *s) < n || memcmp(*s, lit, n) != 0)
+		return -1;
+	*s += n;
+	return 0;
+}
 /* The literal `lit', ignoring ASCII case. */
 int scan_lit_ci(const char **s, const char *end, const char *lit)
     __attribute__((warn_unused_result));
@@ -55,7 +68,21 @@ size_t scan_spaces(const char **s, const char *end);
 /* First occurrence of `needle' in [p, end), or NULL. */
 const char *scan_find(const char *p, const char *end, const char *needle);
 
-bool span_eq(const struct span *, const char *lit);
+static inline bool
+span_eq(const struct span *sp, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return sp->len == n && memcmp(sp->p, lit, n) == 0;
+}
+
+/* 1 for the ASCII letters and digits, else 0. */
+extern const uint8_t scan_alnum[256];
+static inline bool
+scan_isalnum(char c)
+{
+	return scan_alnum[(unsigned char)c] != 0;
+}
 bool span_eq_ci(const struct span *, const char *lit);
 bool span_startswith(const struct span *, const char *lit);
 bool span_endswith(const struct span *, const char *lit);

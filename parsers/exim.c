@@ -158,43 +158,6 @@ struct ex_line {
 /* ------------------------------------------------------------------ */
 /* Small readers. */
 
-/* span_eq() inline: the literal's length becomes a constant. */
-static inline bool
-ex_eq(const struct span *sp, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return sp->len == n && memcmp(sp->p, lit, n) == 0;
-}
-
-/* ASCII letters and digits: every line's message id is read with it. */
-/* clang-format off */
-static const uint8_t ex_alnum_tab[256] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
-	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-};
-/* clang-format on */
-
-static bool
-ex_alnum(char c)
-{
-	return ex_alnum_tab[(unsigned char)c] != 0;
-}
-
 /* n alphanumerics. */
 static bool
 ex_alnums(const char *p, const char *end, size_t n)
@@ -204,7 +167,7 @@ ex_alnums(const char *p, const char *end, size_t n)
 	if ((size_t)(end - p) < n)
 		return false;
 	for (i = 0; i < n; i++)
-		if (!ex_alnum(p[i]))
+		if (!scan_isalnum(p[i]))
 			return false;
 	return true;
 }
@@ -230,7 +193,8 @@ ex_qid(const char **s, const char *end, struct span *qid)
 	else
 		return -1;
 	p += 8 + mid;
-	for (tail = 0; p + tail < end && tail < 5 && ex_alnum(p[tail]); tail++)
+	for (tail = 0; p + tail < end && tail < 5 && scan_isalnum(p[tail]);
+	     tail++)
 		;
 	if ((tail != 2 && tail != 4) || p + tail >= end || p[tail] != ' ')
 		return -1;
@@ -511,7 +475,7 @@ ex_key(const char *p, const char *end)
 {
 	size_t n = 0;
 
-	while (p + n < end && n < 8 && ex_alnum(p[n]))
+	while (p + n < end && n < 8 && scan_isalnum(p[n]))
 		n++;
 	return n > 0 && p + n < end && p[n] == '=' ? n : 0;
 }
@@ -786,12 +750,12 @@ ex_set_cv(struct tls_event *ev, const struct ex_fields *f)
 {
 	if (!f->has_cv)
 		return;
-	if (ex_eq(&f->cv, "yes"))
+	if (span_eq(&f->cv, "yes"))
 		ev->trust = EV_TRUST_VERIFIED;
-	else if (ex_eq(&f->cv, "dane")) {
+	else if (span_eq(&f->cv, "dane")) {
 		ev->trust = EV_TRUST_VERIFIED;
 		ev->policy = EV_POL_TLSA;
-	} else if (ex_eq(&f->cv, "no"))
+	} else if (span_eq(&f->cv, "no"))
 		/*
 		 * Inbound, Exim 4.96 logs CV=no also for a client that sent
 		 * no certificate at all: without DN= it is anonymous.
@@ -1071,17 +1035,17 @@ ex_proto_tls(const struct span *p, bool *auth)
 		v.p += 4;
 		v.len -= 4;
 	}
-	if (ex_eq(&v, "esmtps") || ex_eq(&v, "smtps") || ex_eq(&v, "ssmtp") ||
-	    ex_eq(&v, "essmtp"))
+	if (span_eq(&v, "esmtps") || span_eq(&v, "smtps") ||
+	    span_eq(&v, "ssmtp") || span_eq(&v, "essmtp"))
 		return EV_TLS_OK;
-	if (ex_eq(&v, "esmtpsa") || ex_eq(&v, "essmtpa") ||
-	    ex_eq(&v, "smtpsa")) {
+	if (span_eq(&v, "esmtpsa") || span_eq(&v, "essmtpa") ||
+	    span_eq(&v, "smtpsa")) {
 		*auth = true;
 		return EV_TLS_OK;
 	}
-	if (ex_eq(&v, "esmtp") || ex_eq(&v, "smtp"))
+	if (span_eq(&v, "esmtp") || span_eq(&v, "smtp"))
 		return EV_TLS_PLAIN;
-	if (ex_eq(&v, "esmtpa") || ex_eq(&v, "smtpa")) {
+	if (span_eq(&v, "esmtpa") || span_eq(&v, "smtpa")) {
 		*auth = true;
 		return EV_TLS_PLAIN;
 	}
@@ -1291,7 +1255,7 @@ exim_claims(const struct syslog_msg *m, bool strict)
 {
 	if (!strict)
 		return true;
-	return ex_eq(&m->tag, "exim") || ex_eq(&m->tag, "exim4");
+	return span_eq(&m->tag, "exim") || span_eq(&m->tag, "exim4");
 }
 
 enum parse_rc
@@ -1338,7 +1302,8 @@ exim_line(struct exim *ex, const struct syslog_msg *m, int64_t off)
 		if (span_startswith(
 			&(struct span){s, (size_t)(end - s)}, "TLS session: "))
 			return ex_downgrade(ex, &L);
-		if (ex_eq(&(struct span){s, (size_t)(end - s)}, "Completed") &&
+		if (span_eq(
+			&(struct span){s, (size_t)(end - s)}, "Completed") &&
 		    ex->npre > 0 &&
 		    ex_pre_find(ex, &L.qid, NULL, true) != NULL) {
 			ex_release(ex, &L, "");

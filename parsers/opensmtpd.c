@@ -124,15 +124,6 @@ struct opensmtpd {
 /* ------------------------------------------------------------------ */
 /* Small readers. */
 
-/* span_eq() inline: the literal's length becomes a constant. */
-static inline bool
-os_eq(const struct span *sp, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return sp->len == n && memcmp(sp->p, lit, n) == 0;
-}
-
 /* Lower-case hex digits' values, else -1: every line's session id. */
 /* clang-format off */
 static const int8_t os_hex_tab[256] = {
@@ -159,21 +150,6 @@ static int
 os_hex(char c)
 {
 	return os_hex_tab[(unsigned char)c];
-}
-
-/*
- * os_lit() inline: with the literal's length a constant, the many
- * "is it this message" tests per line are a compare each.
- */
-static inline int
-os_lit(const char **s, const char *end, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if ((size_t)(end - *s) < n || memcmp(*s, lit, n) != 0)
-		return -1;
-	*s += n;
-	return 0;
 }
 
 /* 16 lower-case hex digits (the session id); 5.x ids may be shorter. */
@@ -488,7 +464,7 @@ os_ciphers(struct os_sess *s, const char *p, const char *end)
 	const char *q;
 
 	s->flags |= OS_F_TLS;
-	if (os_lit(&p, end, "version=") == 0) {
+	if (scan_lit(&p, end, "version=") == 0) {
 		if (scan_until(&p, end, ',', EV_TLSVER_MAX, &ver) == 0)
 			ev_setstr(
 			    ev, ev->tls_version, sizeof(ev->tls_version), &ver);
@@ -519,13 +495,14 @@ os_ciphers(struct os_sess *s, const char *p, const char *end)
 static void
 os_trust(struct os_sess *s, const struct span *r)
 {
-	if (os_eq(r, "valid") || os_eq(r, "verified") || os_eq(r, "success") ||
-	    os_eq(r, "succeeded"))
+	if (span_eq(r, "valid") || span_eq(r, "verified") ||
+	    span_eq(r, "success") || span_eq(r, "succeeded"))
 		s->ev.trust = EV_TRUST_VERIFIED;
-	else if (os_eq(r, "unverified") || os_eq(r, "failure") ||
-		 os_eq(r, "failed") || os_eq(r, "invalid"))
+	else if (span_eq(r, "unverified") || span_eq(r, "failure") ||
+		 span_eq(r, "failed") || span_eq(r, "invalid"))
 		s->ev.trust = EV_TRUST_UNTRUSTED;
-	else if (span_startswith(r, "no certificate") || os_eq(r, "unchecked"))
+	else if (span_startswith(r, "no certificate") ||
+		 span_eq(r, "unchecked"))
 		s->ev.trust = EV_TRUST_ANONYMOUS;
 }
 
@@ -573,7 +550,7 @@ os_address(struct os_sess *s, const struct span *a)
 	if ((q = scan_find(p, end, "://")) != NULL) {
 		struct span scheme = {p, (size_t)(q - p)};
 
-		if (os_eq(&scheme, "smtp+notls"))
+		if (span_eq(&scheme, "smtp+notls"))
 			s->flags |= OS_F_NOTLS;
 		else if (span_startswith(&scheme, "lmtp"))
 			s->flags |= OS_F_INTERNAL;
@@ -596,7 +573,8 @@ os_address(struct os_sess *s, const struct span *a)
 	}
 	if (ev_setaddr(&s->ev, s->ev.peer_ip, &ip) == -1)
 		return -1;
-	if (os_lit(&p, end, ":") == 0 && scan_uint(&p, end, 65535, &port) == 0)
+	if (scan_lit(&p, end, ":") == 0 &&
+	    scan_uint(&p, end, 65535, &port) == 0)
 		s->ev.peer_port = (uint16_t)port;
 	return 0;
 }
@@ -622,13 +600,13 @@ os_smtp(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 	struct os_sess *s = os_find(os, sid);
 	struct span v, ev2;
 
-	if (os_lit(&p, end, "connected ") == 0) {
+	if (scan_lit(&p, end, "connected ") == 0) {
 		if (s != NULL)
 			os_close(os, s, off);
 		s = os_open(os, m, off, sid, EV_DIR_IN);
 		s->flags |= OS_F_CONNECTED;
 		/* "address=local": sendmail(8) on the control socket */
-		if (os_kv(p, end, "address", &v) && os_eq(&v, "local"))
+		if (os_kv(p, end, "address", &v) && span_eq(&v, "local"))
 			s->flags |= OS_F_INTERNAL;
 		else if (os_kv(p, end, "address", &v)) {
 			struct span ip = v;
@@ -645,35 +623,35 @@ os_smtp(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 	}
 	if (s == NULL)
 		return PARSE_NONE; /* its start is before our input */
-	if (os_lit(&p, end, "tls ciphers=") == 0 ||
-	    os_lit(&p, end, "starttls ciphers=") == 0) {
+	if (scan_lit(&p, end, "tls ciphers=") == 0 ||
+	    scan_lit(&p, end, "starttls ciphers=") == 0) {
 		os_ciphers(s, p, end);
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "cert-check ") == 0 ||
-	    os_lit(&p, end, "client-cert-check ") == 0) {
+	if (scan_lit(&p, end, "cert-check ") == 0 ||
+	    scan_lit(&p, end, "client-cert-check ") == 0) {
 		if (os_kv(p, end, "result", &v))
 			os_trust(s, &v);
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "authentication ") == 0) {
-		if (os_kv(p, end, "result", &v) && os_eq(&v, "ok"))
+	if (scan_lit(&p, end, "authentication ") == 0) {
+		if (os_kv(p, end, "result", &v) && span_eq(&v, "ok"))
 			s->ev.dir = EV_DIR_SUBMISSION;
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "message ") == 0) {
+	if (scan_lit(&p, end, "message ") == 0) {
 		if (os_kv(p, end, "msgid", &v)) {
 			ev_addqid(&s->ev, &v);
 			s->ev.messages++;
 		}
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "envelope ") == 0) {
+	if (scan_lit(&p, end, "envelope ") == 0) {
 		if (os_kv(p, end, "from", &v))
 			os_domain(&s->ev, &v);
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "disconnected") == 0) {
+	if (scan_lit(&p, end, "disconnected") == 0) {
 		s->flags |= OS_F_CLOSED;
 		if (os_kv(p, end, "reason", &v) &&
 		    (span_startswith(&v, "tls") ||
@@ -727,10 +705,10 @@ os_giveback(struct opensmtpd *os, const char *p, const char *end, int64_t off)
 	bool any = false, tempfail;
 	uint32_t i;
 
-	if (os_lit(&p, end, "delivery ") == -1 ||
+	if (scan_lit(&p, end, "delivery ") == -1 ||
 	    !os_kv(p, end, "relay", &relay) || !os_kv(p, end, "to", &to))
 		return PARSE_NONE;
-	tempfail = os_kv(p, end, "result", &v) && os_eq(&v, "TempFail");
+	tempfail = os_kv(p, end, "result", &v) && span_eq(&v, "TempFail");
 	for (i = 0; i < os->nused && os->nlive > 0; i++) {
 		struct os_sess *s = &os->sess[i];
 
@@ -768,7 +746,7 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 	struct os_sess *s = os_find(os, sid);
 	struct span v;
 
-	if (os_lit(&p, end, "connecting ") == 0) {
+	if (scan_lit(&p, end, "connecting ") == 0) {
 		if (s != NULL)
 			os_close(os, s, off);
 		s = os_open(os, m, off, sid, EV_DIR_OUT);
@@ -782,25 +760,25 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 	}
 	if (s == NULL)
 		return sid == 0 ? os_giveback(os, p, end, off) : PARSE_NONE;
-	if (os_lit(&p, end, "connected") == 0) {
+	if (scan_lit(&p, end, "connected") == 0) {
 		s->flags |= OS_F_CONNECTED;
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "tls ciphers=") == 0 ||
-	    os_lit(&p, end, "starttls ciphers=") == 0 ||
-	    os_lit(&p, end, "event=starttls ciphers=") == 0) {
+	if (scan_lit(&p, end, "tls ciphers=") == 0 ||
+	    scan_lit(&p, end, "starttls ciphers=") == 0 ||
+	    scan_lit(&p, end, "event=starttls ciphers=") == 0) {
 		s->flags |= OS_F_CONNECTED;
 		os_ciphers(s, p, end);
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "cert-check ") == 0 ||
-	    os_lit(&p, end, "server-cert-check ") == 0) {
+	if (scan_lit(&p, end, "cert-check ") == 0 ||
+	    scan_lit(&p, end, "server-cert-check ") == 0) {
 		if (os_kv(p, end, "result", &v))
 			os_trust(s, &v);
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "delivery ") == 0 ||
-	    os_lit(&p, end, "event=delivery ") == 0) {
+	if (scan_lit(&p, end, "delivery ") == 0 ||
+	    scan_lit(&p, end, "event=delivery ") == 0) {
 		s->flags |= OS_F_CONNECTED;
 		if (os_kv(p, end, "evpid", &v))
 			ev_addqid(&s->ev, &v);
@@ -808,10 +786,10 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 			os_domain(&s->ev, &v);
 		os_unpark(os, s->ev.peer_ip, s->ev.domain, off, false);
 		if (os_kv(p, end, "result", &v)) {
-			if (os_eq(&v, "Ok")) {
+			if (span_eq(&v, "Ok")) {
 				s->ev.messages++;
 				s->ev.status = EV_ST_SENT;
-			} else if (os_eq(&v, "TempFail") &&
+			} else if (span_eq(&v, "TempFail") &&
 				   s->ev.status != EV_ST_SENT)
 				s->ev.status = EV_ST_DEFERRED;
 			else if (s->ev.status != EV_ST_SENT)
@@ -819,7 +797,7 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		}
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "ssl_check_name: ") == 0) {
+	if (scan_lit(&p, end, "ssl_check_name: ") == 0) {
 		/*
 		 * 6.8, before server-cert-check or the error below:
 		 * "ssl_check_name: no match for 'mx.example' in cert".
@@ -835,7 +813,7 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		}
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "error reason=") == 0) {
+	if (scan_lit(&p, end, "error reason=") == 0) {
 		/* Only TLS texts make the session failed. */
 		if (scan_find(p, end, "TLS") != NULL ||
 		    scan_find(p, end, "certificate") != NULL ||
@@ -846,11 +824,11 @@ os_mta(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 			s->ev.trust = EV_TRUST_UNTRUSTED;
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "closing reason=tls") == 0) {
+	if (scan_lit(&p, end, "closing reason=tls") == 0) {
 		os_fail(s, p - 3, end);
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "disconnected") == 0) {
+	if (scan_lit(&p, end, "disconnected") == 0) {
 		s->flags |= OS_F_CLOSED;
 		os_close(os, s, off);
 		return PARSE_EVENT;
@@ -865,15 +843,15 @@ static enum parse_rc
 os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
     const char *p, const char *end)
 {
-	bool in = os_lit(&p, end, "smtp-in: ") == 0;
+	bool in = scan_lit(&p, end, "smtp-in: ") == 0;
 	const char *q;
 	struct os_sess *s;
 	struct span v, ip;
 	uint64_t sid;
 	uint32_t i;
 
-	if (!in && os_lit(&p, end, "smtp-out: ") == -1) {
-		if (os_lit(&p, end, "delivery: ") == -1)
+	if (!in && scan_lit(&p, end, "smtp-out: ") == -1) {
+		if (scan_lit(&p, end, "delivery: ") == -1)
 			return PARSE_NONE;
 		/* 5.x "delivery: Ok for <evpid>: ..., relay=MX [IP], ..." */
 		if ((q = scan_find(p, end, "relay=")) == NULL ||
@@ -898,7 +876,7 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 				v.len = (size_t)(end - v.p);
 				os_domain(&s->ev, &v);
 			}
-			if (os_lit(&p, end, "Ok ") == 0) {
+			if (scan_lit(&p, end, "Ok ") == 0) {
 				s->ev.messages++;
 				s->ev.status = EV_ST_SENT;
 			}
@@ -912,7 +890,7 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 	if (os_sid(&q, end, &sid) == -1)
 		return PARSE_MALFORMED;
 	s = os_find(os, sid);
-	if (os_lit(&p, end, "New session ") == 0) {
+	if (scan_lit(&p, end, "New session ") == 0) {
 		if (s != NULL)
 			os_close(os, s, off);
 		s = os_open(os, m, off, sid, EV_DIR_IN);
@@ -934,7 +912,7 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		}
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "Connecting to ") == 0) {
+	if (scan_lit(&p, end, "Connecting to ") == 0) {
 		if (s != NULL)
 			os_close(os, s, off);
 		s = os_open(os, m, off, sid, EV_DIR_OUT);
@@ -943,23 +921,23 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 			os_unlink(os, s);
 			return PARSE_MALFORMED;
 		}
-		if (os_lit(&p, end, " (") == 0 &&
+		if (scan_lit(&p, end, " (") == 0 &&
 		    scan_until(&p, end, ')', EV_HOST_MAX, &v) == 0)
 			os_peer_host(s, &v);
 		return PARSE_EVENT;
 	}
 	if (s == NULL)
 		return PARSE_NONE;
-	if (os_lit(&p, end, "Started TLS on session ") == 0) {
+	if (scan_lit(&p, end, "Started TLS on session ") == 0) {
 		s->flags |= OS_F_CONNECTED;
 		if ((p = memchr(q, ':', (size_t)(end - q))) != NULL &&
-		    os_lit(&p, end, ": ") == 0)
+		    scan_lit(&p, end, ": ") == 0)
 			os_ciphers(s, p, end);
 		else
 			s->flags |= OS_F_TLS;
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "Server certificate verification ") == 0) {
+	if (scan_lit(&p, end, "Server certificate verification ") == 0) {
 		v.p = p;
 		v.len = scan_find(p, end, " ") != NULL
 			    ? (size_t)(scan_find(p, end, " ") - p)
@@ -967,7 +945,7 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		os_trust(s, &v);
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "Accepted message ") == 0) {
+	if (scan_lit(&p, end, "Accepted message ") == 0) {
 		s->ev.messages++;
 		if (scan_word(&p, end, 32, &v) == 0)
 			ev_addqid(&s->ev, &v);
@@ -978,14 +956,14 @@ os_legacy(struct opensmtpd *os, const struct syslog_msg *m, int64_t off,
 		}
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "Error on session ") == 0) {
+	if (scan_lit(&p, end, "Error on session ") == 0) {
 		if ((p = scan_find(q, end, ": ")) != NULL &&
 		    scan_find(p, end, "TLS") != NULL)
 			os_fail(s, p + 2, end);
 		return PARSE_EVENT;
 	}
-	if (os_lit(&p, end, "Closing session ") == 0 ||
-	    os_lit(&p, end, "Disconnecting session ") == 0) {
+	if (scan_lit(&p, end, "Closing session ") == 0 ||
+	    scan_lit(&p, end, "Disconnecting session ") == 0) {
 		s->flags |= OS_F_CLOSED | OS_F_CONNECTED;
 		if (q < end && *q == ':')
 			q++;
@@ -1007,7 +985,7 @@ opensmtpd_claims(const struct syslog_msg *m, bool strict)
 {
 	if (!strict)
 		return true;
-	return os_eq(&m->tag, "smtpd");
+	return span_eq(&m->tag, "smtpd");
 }
 
 enum parse_rc
@@ -1019,10 +997,10 @@ opensmtpd_line(struct opensmtpd *os, const struct syslog_msg *m, int64_t off)
 	if (m->ts_us > os->now_us)
 		os->now_us = m->ts_us;
 	os_sweep(os, off);
-	if (os_sid(&q, end, &sid) == 0 && os_lit(&q, end, " ") == 0) {
-		if (os_lit(&q, end, "smtp ") == 0)
+	if (os_sid(&q, end, &sid) == 0 && scan_lit(&q, end, " ") == 0) {
+		if (scan_lit(&q, end, "smtp ") == 0)
 			return os_smtp(os, m, off, sid, q, end);
-		if (os_lit(&q, end, "mta ") == 0)
+		if (scan_lit(&q, end, "mta ") == 0)
 			return os_mta(os, m, off, sid, q, end);
 		return PARSE_NONE;
 	}

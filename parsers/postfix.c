@@ -330,13 +330,6 @@ pf_pow2(uint64_t n)
 	return v;
 }
 
-static bool
-pf_isalnum(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-	       (c >= 'a' && c <= 'z');
-}
-
 /*
  * scan_lit() and span_eq() for string literals: the length is known at
  * compile time, so memcmp() is inlined and no strlen() runs.  These sit
@@ -413,7 +406,7 @@ pf_qid(const char **s, const char *end, struct span *qid)
 	bool hex = true, z = false;
 	size_t n;
 
-	while (p < end && pf_isalnum(*p) && p - *s <= PF_QID_MAX) {
+	while (p < end && scan_isalnum(*p) && p - *s <= PF_QID_MAX) {
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'F')))
 			hex = false;
 		if (*p == 'z')

@@ -124,29 +124,6 @@ struct sendmail {
 /* Small readers. */
 
 /*
- * sm_lit() and sm_eq() inline: with the literal's length a constant,
- * the tests that pick a line's handler are a compare each.
- */
-static inline int
-sm_lit(const char **s, const char *end, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if ((size_t)(end - *s) < n || memcmp(*s, lit, n) != 0)
-		return -1;
-	*s += n;
-	return 0;
-}
-
-static inline bool
-sm_eq(const struct span *sp, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return sp->len == n && memcmp(sp->p, lit, n) == 0;
-}
-
-/*
  * The line's ", "-separated "key=value" fields, split once per line
  * (sm_split(), or this for a line of more than SM_FL_MAX fields) and
  * then looked up by key: a line is scanned once, however many fields its
@@ -333,35 +310,13 @@ sm_domain(struct tls_event *ev, const struct span *addr)
 	ev_lowerhost(ev->domain);
 }
 
-/* ASCII letters and digits (every line is tried for a queue id). */
-/* clang-format off */
-static const uint8_t sm_alnum[256] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
-	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-};
-/* clang-format on */
-
 /* A queue id: "x89Bx1iP007421: " (14 alphanumerics, 8.x). */
 static int
 sm_qid(const char **s, const char *end, struct span *qid)
 {
 	const char *p = *s;
 
-	while (p < end && p - *s <= 20 && sm_alnum[(unsigned char)*p])
+	while (p < end && p - *s <= 20 && scan_isalnum(*p))
 		p++;
 	if (p - *s < 8 || p - *s > 20 || end - p < 2 || p[0] != ':' ||
 	    p[1] != ' ')
@@ -508,16 +463,16 @@ sm_verify(struct tls_event *ev, const struct span *v)
 {
 	ev->tls = EV_TLS_OK;
 	ev->result = EV_RES_SUCCESS;
-	if (sm_eq(v, "OK"))
+	if (span_eq(v, "OK"))
 		ev->trust = EV_TRUST_TRUSTED; /* the chain; never the name */
-	else if (sm_eq(v, "TRUSTED")) {
+	else if (span_eq(v, "TRUSTED")) {
 		ev->trust = EV_TRUST_VERIFIED;
 		ev->policy = EV_POL_TLSA;
-	} else if (sm_eq(v, "FAIL"))
+	} else if (span_eq(v, "FAIL"))
 		ev->trust = EV_TRUST_UNTRUSTED;
-	else if (sm_eq(v, "NO") || sm_eq(v, "NOT") || sm_eq(v, "NONE"))
+	else if (span_eq(v, "NO") || span_eq(v, "NOT") || span_eq(v, "NONE"))
 		ev->trust = EV_TRUST_ANONYMOUS;
-	else if (sm_eq(v, "DANE_FAIL")) {
+	else if (span_eq(v, "DANE_FAIL")) {
 		ev->tls = EV_TLS_FAILED;
 		ev->result = EV_RES_TLSA_INVALID;
 		ev->policy = EV_POL_TLSA;
@@ -601,9 +556,9 @@ sm_starttls(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 	uint64_t b;
 
 	sm->saw_starttls = true;
-	if (sm_lit(&s, end, ", ") == -1)
+	if (scan_lit(&s, end, ", ") == -1)
 		return PARSE_MALFORMED;
-	if (sm_lit(&s, end, "error: ") == 0) {
+	if (scan_lit(&s, end, "error: ") == 0) {
 		/* A handshake that failed: the pid's current connection. */
 		if ((f = sm_find(sm, m->pid)) == NULL || f->client != client ||
 		    f->used || f->pre)
@@ -666,10 +621,10 @@ sm_ruleset(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 {
 	struct span arg, rej, relay;
 	struct sm_fact *f;
-	bool client = sm_lit(&s, end, "ruleset=tls_server, ") == 0;
+	bool client = scan_lit(&s, end, "ruleset=tls_server, ") == 0;
 	enum ev_result r = EV_RES_VALIDATION_FAILURE;
 
-	if (!client && sm_lit(&s, end, "ruleset=tls_client, ") == -1)
+	if (!client && scan_lit(&s, end, "ruleset=tls_client, ") == -1)
 		return PARSE_NONE;
 	if (!sm_field(sm, "arg1", &arg) || !sm_field(sm, "reject", &rej))
 		return PARSE_NONE;
@@ -680,11 +635,11 @@ sm_ruleset(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 	    sm_field(sm, "relay", &relay) &&
 	    sm_fact_relay(&f->ev, &relay) == -1)
 		return PARSE_MALFORMED;
-	if (sm_eq(&arg, "NONE"))
+	if (span_eq(&arg, "NONE"))
 		r = EV_RES_STARTTLS_NOT_SUPPORTED;
-	else if (sm_eq(&arg, "FAIL"))
+	else if (span_eq(&arg, "FAIL"))
 		r = f->cand != EV_RES_NONE ? f->cand : EV_RES_CERT_NOT_TRUSTED;
-	else if (sm_eq(&arg, "DANE_FAIL"))
+	else if (span_eq(&arg, "DANE_FAIL"))
 		r = EV_RES_TLSA_INVALID;
 	else if (scan_find(rej.p, rej.p + rej.len, " CN ") != NULL &&
 		 scan_find(rej.p, rej.p + rej.len, " does not match ") != NULL)
@@ -746,9 +701,9 @@ sm_to(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 	if (!sm_field(sm, "to", &to) || !sm_field(sm, "stat", &stat))
 		return PARSE_NONE;
 	if (!sm_field(sm, "mailer", &mailer) ||
-	    !(sm_eq(&mailer, "esmtp") || sm_eq(&mailer, "smtp") ||
-		sm_eq(&mailer, "relay") || sm_eq(&mailer, "smtp8") ||
-		sm_eq(&mailer, "dsmtp")) ||
+	    !(span_eq(&mailer, "esmtp") || span_eq(&mailer, "smtp") ||
+		span_eq(&mailer, "relay") || span_eq(&mailer, "smtp8") ||
+		span_eq(&mailer, "dsmtp")) ||
 	    !sm_field(sm, "relay", &relay)) {
 		sm->st->internal++; /* local, prog, ...: no peer */
 		return PARSE_EVENT;
@@ -836,11 +791,11 @@ sm_from(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 		else
 			ev_setcstr(ev, ev->host, sizeof(ev->host), sm->host);
 		if (span_startswith(&proto, "ESMTPS") ||
-		    sm_eq(&proto, "SMTPS")) {
+		    span_eq(&proto, "SMTPS")) {
 			ev->tls = EV_TLS_OK;
 			ev->result = EV_RES_SUCCESS;
-		} else if (sm_eq(&proto, "ESMTP") || sm_eq(&proto, "SMTP") ||
-			   sm_eq(&proto, "ESMTPA"))
+		} else if (span_eq(&proto, "ESMTP") ||
+			   span_eq(&proto, "SMTP") || span_eq(&proto, "ESMTPA"))
 			ev->tls = EV_TLS_PLAIN;
 	}
 	if (span_endswith(&proto, "A") || (sm_field(sm, "daemon", &daemon) &&
@@ -867,8 +822,8 @@ sendmail_claims(const struct syslog_msg *m, bool strict)
 {
 	if (!strict)
 		return true;
-	return sm_eq(&m->tag, "sendmail") || sm_eq(&m->tag, "sm-mta") ||
-	       sm_eq(&m->tag, "sm-msp-queue");
+	return span_eq(&m->tag, "sendmail") || span_eq(&m->tag, "sm-mta") ||
+	       span_eq(&m->tag, "sm-msp-queue");
 }
 
 enum parse_rc
@@ -898,11 +853,11 @@ sendmail_line(struct sendmail *sm, const struct syslog_msg *m, int64_t off)
 	    (memcmp(s, "STARTTLS", 8) != 0 && memcmp(s, "ruleset=", 8) != 0))
 		return PARSE_NONE;
 	sm_split(sm, s, end);
-	if (sm_lit(&s, end, "STARTTLS=client") == 0)
+	if (scan_lit(&s, end, "STARTTLS=client") == 0)
 		return sm_starttls(sm, m, off, s, end, true);
-	if (sm_lit(&s, end, "STARTTLS=server") == 0)
+	if (scan_lit(&s, end, "STARTTLS=server") == 0)
 		return sm_starttls(sm, m, off, s, end, false);
-	if (sm_lit(&s, end, "STARTTLS: X509 cert verify: ") == 0)
+	if (scan_lit(&s, end, "STARTTLS: X509 cert verify: ") == 0)
 		return sm_x509(sm, m, off);
 	if (end - s > 8 && memcmp(s, "ruleset=", 8) == 0)
 		return sm_ruleset(sm, m, off, s, end);
