@@ -91,3 +91,47 @@ lab_rows() {
 lab_sessions() {
 	tail -n +2 "$1" | awk -F'\t' '{ s += $6 } END { print s + 0 }'
 }
+
+# lab_run NAME SCRIPT [OPTION...]: run a lab script into $LAB ("$TD/lab")
+# with its output in $TD/lab.log; when it fails, one FAIL with the end of
+# that log, and the test ends there.
+lab_run() {
+	_name=$1
+	_script=$2
+	shift 2
+	LAB="$TD/lab"
+	if bash "$_script" "$LAB" "$@" >"$TD/lab.log" 2>&1; then
+		ok "$_name lab ran"
+		return 0
+	fi
+	fail "the $_name lab did not run; see $TD/lab.log"
+	grep -v 'World writable directory' "$TD/lab.log" | tail -n 20
+	finish
+	exit
+}
+
+# lab_collect_first FORMAT LOG: start the test's cluster and collect LOG
+# once.  Then the test checks its rows (lab_rows) and anything of its own,
+# and lab_collect_rest FORMAT LOG WANT checks what every lab test checks:
+# nothing stored beyond the WANT sessions the scenario adds up to, the
+# rollup equal to the raw sessions, the checkpoint at the end of LOG, and
+# a second run adding nothing.
+lab_collect_first() {
+	pg_start || { fail "private cluster did not start"; finish; exit; }
+	"$PROG" collect --once --state_dir="$STATE" --format "$1" "$2" \
+	    >>"$TD/collect.log" 2>&1
+	check "collect --once --format $1 exit code" "$?" 0
+}
+lab_collect_rest() {
+	check "no sessions beyond the scenario" \
+	    "$(sql 'SELECT count(*) FROM sessions')" "$3"
+	check "rollup equals raw sessions" \
+	    "$(sql 'SELECT sum(sessions) FROM daily')" "$3"
+	check "checkpoint at the end of the log" \
+	    "$(sql "SELECT off FROM checkpoints WHERE kind = 'file'")" \
+	    "$(stat -c %s "$2")"
+	"$PROG" collect --once --state_dir="$STATE" --format "$1" "$2" \
+	    >>"$TD/collect.log" 2>&1
+	check "second run adds nothing" \
+	    "$(sql 'SELECT count(*) FROM sessions')" "$3"
+}

@@ -13,32 +13,15 @@ if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null; then
 	finish
 	exit
 fi
-LAB="$TD/lab"
-if ! bash tests/lab/exim-lab.sh "$LAB" >"$TD/lab.log" 2>&1; then
-	fail "the Exim lab did not run; see $TD/lab.log"
-	tail -n 20 "$TD/lab.log"
-	finish
-	exit
-fi
-ok "Exim lab ran"
+lab_run Exim tests/lab/exim-lab.sh
 cp "$LAB/out/mainlog" "${TESTS_OUT:-tests/out}/exim-lab-mainlog" 2>/dev/null
 
-pg_start || { fail "private cluster did not start"; finish; exit; }
-"$PROG" collect --once --state_dir="$STATE" --format exim \
-    "$LAB/out/mainlog" >"$TD/collect.log" 2>&1
-check "collect --once exit code" "$?" 0
+lab_collect_first exim "$LAB/out/mainlog"
 
 lab_rows "$LAB/expected.tsv" exim
 
 # Nothing beyond the scenario: local injections (P=local) and the local
 # blackhole deliveries are not sessions.
 want=$(lab_sessions "$LAB/expected.tsv")
-check "no sessions beyond the scenario" "$(sql 'SELECT count(*) FROM sessions')" "$want"
-check "rollup equals raw sessions" "$(sql 'SELECT sum(sessions) FROM daily')" "$want"
-check "checkpoint at the end of the log" \
-    "$(sql "SELECT off FROM checkpoints WHERE kind = 'file'")" \
-    "$(stat -c %s "$LAB/out/mainlog")"
-"$PROG" collect --once --state_dir="$STATE" --format exim \
-    "$LAB/out/mainlog" >>"$TD/collect.log" 2>&1
-check "second run adds nothing" "$(sql 'SELECT count(*) FROM sessions')" "$want"
+lab_collect_rest exim "$LAB/out/mainlog" "$want"
 finish

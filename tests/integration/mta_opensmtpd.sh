@@ -16,39 +16,19 @@ if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null ||
 	finish
 	exit
 fi
-LAB="$TD/lab"
-if ! bash tests/lab/opensmtpd-lab.sh "$LAB" >"$TD/lab.log" 2>&1; then
-	fail "the OpenSMTPD lab did not run; see $TD/lab.log"
-	tail -n 20 "$TD/lab.log"
-	finish
-	exit
-fi
-ok "OpenSMTPD lab ran"
+lab_run OpenSMTPD tests/lab/opensmtpd-lab.sh
 cp "$LAB/out/maillog" "${TESTS_OUT:-tests/out}/opensmtpd-lab-maillog" 2>/dev/null
 
-pg_start || { fail "private cluster did not start"; finish; exit; }
-
 want=$(lab_sessions "$LAB/expected.tsv")
-"$PROG" collect --once --state_dir="$STATE" --format opensmtpd \
-    "$LAB/out/maillog" >"$TD/collect.log" 2>&1
-check "collect --once exit code" "$?" 0
+lab_collect_first opensmtpd "$LAB/out/maillog"
 lab_rows "$LAB/expected.tsv" opensmtpd opensmtpd
 # Nothing beyond the scenario: sendmail(8) submissions (address=local)
 # and the local deliveries are not sessions.
-check "no sessions beyond the scenario" "$(sql 'SELECT count(*) FROM sessions')" "$want"
-check "rollup equals raw sessions" "$(sql 'SELECT sum(sessions) FROM daily')" "$want"
-check "checkpoint at the end of the log" \
-    "$(sql "SELECT off FROM checkpoints WHERE kind = 'file'")" \
-    "$(stat -c %s "$LAB/out/maillog")"
-"$PROG" collect --once --state_dir="$STATE" --format opensmtpd \
-    "$LAB/out/maillog" >>"$TD/collect.log" 2>&1
-check "second run adds nothing" "$(sql 'SELECT count(*) FROM sessions')" "$want"
+lab_collect_rest opensmtpd "$LAB/out/maillog" "$want"
 
 # The same log through format detection, into an emptied store.
 sql "TRUNCATE sessions, daily, checkpoints CASCADE" >/dev/null
-"$PROG" collect --once --state_dir="$STATE" --format auto \
-    "$LAB/out/maillog" >>"$TD/collect.log" 2>&1
-check "collect --format auto exit code" "$?" 0
+lab_collect_first auto "$LAB/out/maillog"
 lab_rows "$LAB/expected.tsv" opensmtpd auto
 check "auto: no sessions beyond the scenario" "$(sql 'SELECT count(*) FROM sessions')" "$want"
 finish

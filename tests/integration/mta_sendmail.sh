@@ -15,21 +15,11 @@ if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null; then
 	finish
 	exit
 fi
-LAB="$TD/lab"
+lab_run Sendmail tests/lab/sendmail-lab.sh
 LOG="$LAB/out/mail.log"
-if ! bash tests/lab/sendmail-lab.sh "$LAB" >"$TD/lab.log" 2>&1; then
-	fail "the Sendmail lab did not run; see $TD/lab.log"
-	grep -v 'World writable directory' "$TD/lab.log" | tail -n 20
-	finish
-	exit
-fi
-ok "Sendmail lab ran"
 cp "$LOG" "${TESTS_OUT:-tests/out}/sendmail-lab-mail.log" 2>/dev/null
 
-pg_start || { fail "private cluster did not start"; finish; exit; }
-"$PROG" collect --once --state_dir="$STATE" --format sendmail "$LOG" \
-    >"$TD/collect.log" 2>&1
-check "collect --once exit code" "$?" 0
+lab_collect_first sendmail "$LOG"
 
 lab_rows "$LAB/expected.tsv" sendmail
 
@@ -37,14 +27,7 @@ lab_rows "$LAB/expected.tsv" sendmail
 # the inbound mail's delivery to /dev/null (mailer=*file*) and the daemon's
 # own lines are not sessions.
 want=$(lab_sessions "$LAB/expected.tsv")
-check "no sessions beyond the scenario" "$(sql 'SELECT count(*) FROM sessions')" "$want"
-check "rollup equals raw sessions" "$(sql 'SELECT sum(sessions) FROM daily')" "$want"
-check "checkpoint at the end of the log" \
-    "$(sql "SELECT off FROM checkpoints WHERE kind = 'file'")" \
-    "$(stat -c %s "$LOG")"
-"$PROG" collect --once --state_dir="$STATE" --format sendmail "$LOG" \
-    >>"$TD/collect.log" 2>&1
-check "second run adds nothing" "$(sql 'SELECT count(*) FROM sessions')" "$want"
+lab_collect_rest sendmail "$LOG" "$want"
 
 # --format auto must find the same sessions as --format sendmail.
 "$PROG" parse --format sendmail "$LOG" >"$TD/parse.sendmail" 2>&1
