@@ -14,7 +14,8 @@
  * decided on reconnection by reading the checkpoints back.
  * Ownership: store_open() returns a new object freed by store_free().
  * Threads: every function is for the thread that opened the store; the
- * writer thread is internal and blocks every signal.
+ * writer thread is internal and blocks every signal.  Open the store
+ * after any privilege drop (capabilities are per thread).
  */
 #ifndef CORE_STORE_H
 #define CORE_STORE_H
