@@ -303,6 +303,29 @@ ev_lowerhost(char *field)
 }
 
 void
+ev_setdomain_addr(struct tls_event *ev, const struct span *addr)
+{
+	const char *p = addr->p, *end = addr->p + addr->len, *at = NULL, *e;
+	struct span d;
+
+	for (e = p; e < end && *e != ',' && *e != '>'; e++)
+		if (*e == '@')
+			at = e;
+	if (at == NULL || e == at + 1)
+		return;
+	d.p = at + 1;
+	d.len = (size_t)(e - d.p);
+	ev_setdomain(ev, ev->domain, sizeof(ev->domain), &d);
+	ev_lowerhost(ev->domain);
+}
+
+bool
+ev_is_loopback(const char *ip)
+{
+	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0;
+}
+
+void
 ev_addqid(struct tls_event *ev, const struct span *qid)
 {
 	size_t have = strlen(ev->queue_ids);

@@ -146,6 +146,16 @@ int ev_setaddr(struct tls_event *, char *field, const struct span *)
     __attribute__((warn_unused_result));
 /* Lower-case a domain/host name in place and drop one trailing dot. */
 void ev_lowerhost(char *field);
+/*
+ * ev->domain from a mail address "<user@Domain>" (the first of a comma
+ * list; the brackets optional), lower-cased; unchanged when it has none.
+ */
+void ev_setdomain_addr(struct tls_event *, const struct span *addr);
+/*
+ * The loopback addresses themselves (local hops); other 127/8 addresses
+ * are used by test labs and multi-address setups as peers.
+ */
+bool ev_is_loopback(const char *ip);
 /* Append a queue id to queue_ids unless already there. */
 void ev_addqid(struct tls_event *, const struct span *);
 

@@ -631,12 +631,6 @@ ex_fail_text(const char *p, const char *end, enum ev_policy *pol)
 /* ------------------------------------------------------------------ */
 /* Building events. */
 
-static bool
-ex_loopback(const char *ip)
-{
-	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0;
-}
-
 /* The domain of "user@Domain" (or of "<user@domain>"), lower-cased. */
 static void
 ex_domain(struct tls_event *ev, const struct span *addr)
@@ -777,7 +771,7 @@ ex_reason(struct tls_event *ev, const char *p, const char *end)
 static void
 ex_emit(struct exim *ex, struct tls_event *ev)
 {
-	if (ev->peer_ip[0] != '\0' && ex_loopback(ev->peer_ip)) {
+	if (ev->peer_ip[0] != '\0' && ev_is_loopback(ev->peer_ip)) {
 		ex->st->internal++;
 		return;
 	}

@@ -209,29 +209,12 @@ os_kv(const char *p, const char *end, const char *key, struct span *v)
 	return false;
 }
 
-static bool
-os_loopback(const char *ip)
-{
-	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0;
-}
-
+/* A session's domain is its first address's. */
 static void
 os_domain(struct tls_event *ev, const struct span *addr)
 {
-	const char *p = addr->p, *end = addr->p + addr->len, *at = NULL, *e;
-	struct span d;
-
-	if (ev->domain[0] != '\0')
-		return;
-	for (e = p; e < end && *e != '>' && *e != ','; e++)
-		if (*e == '@')
-			at = e;
-	if (at == NULL || e == at + 1)
-		return;
-	d.p = at + 1;
-	d.len = (size_t)(e - d.p);
-	ev_setdomain(ev, ev->domain, sizeof(ev->domain), &d);
-	ev_lowerhost(ev->domain);
+	if (ev->domain[0] == '\0')
+		ev_setdomain_addr(ev, addr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -323,7 +306,7 @@ os_unlink(struct opensmtpd *os, struct os_sess *s)
 static void
 os_out(struct opensmtpd *os, struct tls_event *ev)
 {
-	if (ev->peer_ip[0] != '\0' && os_loopback(ev->peer_ip)) {
+	if (ev->peer_ip[0] != '\0' && ev_is_loopback(ev->peer_ip)) {
 		os->st->internal++;
 		return;
 	}

@@ -384,16 +384,6 @@ pf_addr(const struct span *sp, char out[EV_ADDR_MAX + 1])
 }
 
 /*
- * Only the loopback addresses themselves are local hops: other 127/8
- * addresses are used by test labs and multi-address setups as peers.
- */
-static bool
-pf_loopback(const char *ip)
-{
-	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0;
-}
-
-/*
  * A queue id followed by ": ".  Short ids are 5-12 upper-case hex
  * digits ("7EE668039"); long ids (enable_long_queue_ids) are 12-20
  * alphanumerics with a 'z' between time and inode ("3mPVKl0Mhjz7sXv").
@@ -1553,7 +1543,7 @@ pf_delivery(const char *s, const char *end, struct pf_dlv *d)
 	}
 	r = d->relay.p;
 	if (pf_peer(&r, d->relay.p + d->relay.len, &d->peer) == -1 ||
-	    d->peer.ip[0] == '\0' || pf_loopback(d->peer.ip))
+	    d->peer.ip[0] == '\0' || ev_is_loopback(d->peer.ip))
 		d->internal = true;
 	return 0;
 }
@@ -1992,7 +1982,7 @@ pf_in_cur(struct postfix *pf, const struct pf_line *L, const struct pf_peer *pp)
 
 	if (s == NULL) {
 		s = pf_open(pf, L, EV_DIR_IN);
-		if (pp != NULL && pf_loopback(pp->ip))
+		if (pp != NULL && ev_is_loopback(pp->ip))
 			s->flags |= PF_F_INTERNAL;
 	}
 	pf_set_peer(pf, s, pp);

@@ -286,30 +286,6 @@ sm_same_relay(const char *a, const struct span *b)
 	return true;
 }
 
-static bool
-sm_loopback(const char *ip)
-{
-	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0;
-}
-
-/* The domain of "<user@Domain>" (first of a comma list), lower-cased. */
-static void
-sm_domain(struct tls_event *ev, const struct span *addr)
-{
-	const char *p = addr->p, *end = addr->p + addr->len, *at = NULL, *e;
-	struct span d;
-
-	for (e = p; e < end && *e != ',' && *e != '>'; e++)
-		if (*e == '@')
-			at = e;
-	if (at == NULL || e == at + 1)
-		return;
-	d.p = at + 1;
-	d.len = (size_t)(e - d.p);
-	ev_setdomain(ev, ev->domain, sizeof(ev->domain), &d);
-	ev_lowerhost(ev->domain);
-}
-
 /* A queue id: "x89Bx1iP007421: " (14 alphanumerics, 8.x). */
 static int
 sm_qid(const char **s, const char *end, struct span *qid)
@@ -333,7 +309,7 @@ sm_qid(const char **s, const char *end, struct span *qid)
 static void
 sm_emit(struct sendmail *sm, struct tls_event *ev)
 {
-	if (ev->peer_ip[0] != '\0' && sm_loopback(ev->peer_ip)) {
+	if (ev->peer_ip[0] != '\0' && ev_is_loopback(ev->peer_ip)) {
 		sm->st->internal++;
 		return;
 	}
@@ -359,7 +335,7 @@ static void
 sm_drop(struct sendmail *sm, struct sm_fact *f, int64_t off)
 {
 	if (!f->used && !f->pre &&
-	    !(f->ev.peer_ip[0] != '\0' && sm_loopback(f->ev.peer_ip))) {
+	    !(f->ev.peer_ip[0] != '\0' && ev_is_loopback(f->ev.peer_ip))) {
 		f->ev.end_off = off;
 		if (f->ev.dir != EV_DIR_OUT)
 			sm_host_domain(&f->ev);
@@ -734,7 +710,7 @@ sm_to(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 	ev_setstr(ev, ev->queue_ids, sizeof(ev->queue_ids), qid);
 	if (sm_set_relay(ev, &name, &ip) == -1) /* sm_relay() above */
 		return PARSE_MALFORMED;
-	sm_domain(ev, &to);
+	ev_setdomain_addr(ev, &to);
 	if (span_startswith(&stat, "Sent")) {
 		ev->status = EV_ST_SENT;
 		ev->messages = 1;
@@ -806,7 +782,7 @@ sm_from(struct sendmail *sm, const struct syslog_msg *m, int64_t off,
 	if (sm_set_relay(ev, &name, &ip) == -1) /* sm_relay() above */
 		return PARSE_MALFORMED;
 	ev->domain[0] = '\0';
-	sm_domain(ev, &from);
+	ev_setdomain_addr(ev, &from);
 	sm_host_domain(ev);
 	ev->messages = 1;
 	ev->end_off = off;
